@@ -1,0 +1,72 @@
+# Developer commands. `make help` lists them.
+# The two that matter: `make serve` (set up + preview) and `make test` (set up + every check).
+
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+export NO_MKDOCS_2_WARNING := 1
+export PYTHONDONTWRITEBYTECODE := 1
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# The venv is rebuilt only when the pinned dependencies change.
+STAMP := $(VENV)/.installed
+KATEX_VERSION := 0.19.1
+
+.PHONY: help setup serve serve-en serve-ko build test test-fast check lint format bench clean vendor-katex
+
+help:  ## Show this help.
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
+	@touch $@
+
+setup: $(STAMP)  ## Create .venv and install the pinned dependencies (skipped when up to date).
+
+serve: $(STAMP)  ## Set up, then preview both languages at http://127.0.0.1:8000 (Korean at /, English at /en/).
+	$(BIN)/mkdocs serve --livereload
+
+serve-en: $(STAMP)  ## Preview one language only, faster (also serve-ko).
+	DOCS_LANGUAGES=en $(BIN)/mkdocs serve --livereload
+
+serve-ko: $(STAMP)
+	DOCS_LANGUAGES=ko $(BIN)/mkdocs serve --livereload
+
+build: $(STAMP)  ## Build the site into site/ with --strict.
+	$(BIN)/mkdocs build --strict
+
+test: $(STAMP)  ## Set up, then run every check: lint, twin check, page examples, unit tests, strict build.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m i18n check
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)  ## Run the tests without the site build (quicker loop while writing a page).
+	$(BIN)/python -m pytest -m "not build"
+
+check: $(STAMP)  ## Check that Korean and English pages mirror each other.
+	$(BIN)/python -m i18n check
+
+lint: $(STAMP)  ## Lint with ruff.
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)  ## Format with ruff.
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: $(STAMP)  ## Measure build time, test time, page weight and example run times.
+	$(BIN)/python -m tests.bench
+
+vendor-katex:  ## Refresh the vendored KaTeX from the npm registry (KATEX_VERSION).
+	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent katex@$(KATEX_VERSION) >/dev/null && tar xzf katex-$(KATEX_VERSION).tgz && cd - >/dev/null && \
+	  d=docs/assets/vendor/katex && rm -rf $$d/fonts $$d/contrib && mkdir -p $$d/fonts $$d/contrib && \
+	  cp $$tmp/package/dist/katex.min.js $$tmp/package/dist/katex.min.css $$d/ && \
+	  cp $$tmp/package/dist/contrib/auto-render.min.js $$d/contrib/ && \
+	  cp $$tmp/package/dist/fonts/*.woff2 $$d/fonts/ && cp $$tmp/package/LICENSE $$d/LICENSE && rm -rf $$tmp
+
+clean:  ## Remove the build output and caches (keeps .venv).
+	rm -rf site .cache .pytest_cache

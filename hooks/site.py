@@ -1,0 +1,228 @@
+"""MkDocs hooks: notebooks, generated figures and fallback banners.
+
+Three jobs the plugins do not do on their own in a bilingual site:
+
+1. Notebooks. mkdocs-static-i18n rebuilds every file as a plain MkDocs file,
+   which silently turns mkdocs-jupyter's notebook pages back into raw source
+   (upstream issue #198). After i18n has run, notebook files are wrapped again
+   in mkdocs-jupyter's ``NotebookFile``, keeping i18n's destination and URL.
+   Each notebook is executed here, once per content (its bytes plus the
+   ``snippets/`` sources it imports), with ``allow_errors=False``; the
+   executed copy is what mkdocs-jupyter renders and what readers download.
+2. Figures. Every ``FIGURES`` mapping in a ``snippets`` module names an SVG
+   drawn by code; each is generated (cached by the same content key) and
+   added to the site as ``assets/figures/<name>``.
+3. Fallback. A page shown in a language it was not written in gets a visible
+   banner in the reader's language.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib
+import io
+import logging
+import pkgutil
+from pathlib import Path
+
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+
+log = logging.getLogger("mkdocs.hooks.site")
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = ROOT / ".cache"
+FIGURE_DIR = "assets/figures"
+
+_figure_svgs: dict[str, bytes] = {}
+
+
+def content_key(*extra: bytes) -> str:
+    """Hash the snippet sources, the pinned dependencies and ``extra``."""
+    digest = hashlib.sha256()
+    for path in sorted((ROOT / "snippets").rglob("*.py")):
+        digest.update(path.relative_to(ROOT).as_posix().encode())
+        digest.update(path.read_bytes())
+    digest.update((ROOT / "pyproject.toml").read_bytes())
+    for chunk in extra:
+        digest.update(chunk)
+    return digest.hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------
+# Notebooks
+# --------------------------------------------------------------------------
+
+
+def execute_notebook(src: Path) -> Path:
+    """Execute the notebook ``src`` (cached by content) and return the executed copy.
+
+    Raises:
+        PluginError: a cell raised; the message names the notebook and the cell.
+    """
+    import nbformat
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    out = CACHE / "notebooks" / content_key(src.read_bytes()) / src.name
+    if out.exists():
+        return out
+    nb = nbformat.read(src, as_version=4)
+    client = NotebookClient(
+        nb,
+        timeout=300,
+        kernel_name="python3",
+        allow_errors=False,
+        resources={"metadata": {"path": str(ROOT)}},
+    )
+    try:
+        client.execute()
+    except CellExecutionError as error:
+        raise PluginError(f"{src.relative_to(ROOT)}: a notebook cell raised:\n{error}") from None
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(".tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(out)
+    log.info("Executed notebook %s", src.relative_to(ROOT))
+    return out
+
+
+def _wrap_notebook(file: File, config) -> File:
+    from mkdocs_jupyter.plugin import NotebookFile
+
+    executed = execute_notebook(Path(file.abs_src_path))
+    wrapped = NotebookFile(
+        file, use_directory_urls=config.use_directory_urls, site_dir=config.site_dir
+    )
+    # keep what i18n decided (the /en/ prefix); i18n saw mkdocs-jupyter's own
+    # wrapper, so its destination is already the page's .html
+    wrapped.dest_uri = file.dest_uri
+    wrapped.abs_dest_path = str(Path(config.site_dir) / wrapped.dest_uri)
+    wrapped.url = wrapped._get_url(config.use_directory_urls)
+    # render (and offer for download) the executed copy
+    wrapped.abs_src_path = str(executed)
+    file.abs_src_path = str(executed)
+    return wrapped
+
+
+# --------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------
+
+
+def figure_registry() -> dict[str, object]:
+    """Collect ``FIGURES`` from every module of the ``snippets`` package."""
+    import snippets
+
+    registry: dict[str, object] = {}
+    for module_info in pkgutil.iter_modules(snippets.__path__):
+        module = importlib.import_module(f"snippets.{module_info.name}")
+        for name, draw in getattr(module, "FIGURES", {}).items():
+            if name in registry:
+                raise PluginError(
+                    f"snippets/{module_info.name}.py: figure {name!r} is defined twice"
+                )
+            registry[name] = draw
+    return registry
+
+
+def render_figures() -> dict[str, bytes]:
+    """Return every registered figure as SVG bytes (cached by content)."""
+    if _figure_svgs:
+        return _figure_svgs
+    cache = CACHE / "figures" / content_key()
+    for name, draw in sorted(figure_registry().items()):
+        path = cache / name
+        if not path.exists():
+            buffer = io.BytesIO()
+            try:
+                draw(buffer)
+            except Exception as error:  # a figure that fails must fail the build
+                raise PluginError(f"figure {name!r} ({draw.__module__}): {error!r}") from error
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_bytes(buffer.getvalue())
+            log.info("Drew figure %s", name)
+        _figure_svgs[name] = path.read_bytes()
+    return _figure_svgs
+
+
+# --------------------------------------------------------------------------
+# Events
+# --------------------------------------------------------------------------
+
+
+@event_priority(-200)  # after mkdocs-static-i18n (-100) has rebuilt the files
+def on_files(files: Files, config) -> Files:
+    # in place: ``files`` is i18n's Files subclass, which resolves links per language
+    for file in [f for f in files if f.src_uri.endswith(".ipynb")]:
+        files.remove(file)
+        files.append(_wrap_notebook(file, config))
+    for name, svg in render_figures().items():
+        files.append(File.generated(config, f"{FIGURE_DIR}/{name}", content=svg))
+    return files
+
+
+BANNERS = {
+    "en": (
+        '!!! warning "Not translated yet"\n'
+        "    This page has no English version yet: you are reading the Korean original.\n"
+        "    Contributions are welcome (see CONTRIBUTING.md).\n\n"
+    ),
+    "ko": (
+        '!!! warning "아직 번역되지 않았습니다"\n'
+        "    이 페이지는 아직 한국어판이 없어 영어 원문을 보여 드립니다.\n"
+        "    번역 기여를 환영합니다 (CONTRIBUTING.md 참고).\n\n"
+    ),
+}
+
+
+def fallback_banner(file_locale: str | None, build_locale: str | None) -> str:
+    """Return the banner for a page written in ``file_locale`` shown in ``build_locale``."""
+    if not file_locale or not build_locale or file_locale == build_locale:
+        return ""
+    return BANNERS[build_locale]
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    file_locale = getattr(page.file, "locale", None)
+    build_locale = getattr(page.file, "locale_alternate_of", None)
+    banner = fallback_banner(file_locale, build_locale)
+    if banner:
+        log.info(
+            "%s has no %s twin: shown with a fallback banner",
+            page.file.src_uri,
+            build_locale,
+        )
+        page.meta["fallback"] = True
+        # after the front matter, before the first heading's body
+        lines = markdown.split("\n")
+        first_heading = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
+        lines.insert(first_heading + 1, "\n" + banner)
+        return "\n".join(lines)
+    return markdown
+
+
+def on_page_context(context, page, config, nav):
+    """Point every language link at the same page in that language.
+
+    mkdocs-static-i18n does this for Markdown pages only: notebooks are assets
+    to it, so their links fall back to the language's home page. Twin pages
+    share their path below the language root (``x/`` and ``en/x/``), so the
+    link is that path under the other language's home link.
+    """
+    build_locale = getattr(page.file, "locale_alternate_of", None)
+    i18n = config.plugins.get("i18n")
+    if build_locale is None or i18n is None or not i18n.extra_alternate:
+        return context
+    homes = {alt["lang"]: alt["link"] for alt in i18n.extra_alternate}
+    root = {
+        lang.locale: "" if lang.default else f"{lang.locale}/" for lang in i18n.config.languages
+    }
+    path = page.url
+    if root[build_locale] and path.startswith(root[build_locale]):
+        path = path[len(root[build_locale]) :]
+    for alternate in config.extra.alternate:  # the object i18n and the theme read
+        if alternate.get("lang") in homes:
+            alternate["link"] = homes[alternate["lang"]] + path
+    return context
