@@ -1,0 +1,60 @@
+"""One small, seeded training loop for every chapter that trains a classifier."""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+
+# --8<-- [start:fit]
+def fit(
+    net: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    *,
+    num_epochs: int = 20,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    params=None,
+) -> list[float]:
+    """Train ``net`` with Adam and cross-entropy; return the mean loss of each epoch.
+
+    Args:
+        net: the model; it is trained in place.
+        X: inputs, first dimension is the batch.
+        y: integer class labels.
+        num_epochs: passes over the data.
+        lr: learning rate of Adam.
+        batch_size: examples per gradient step.
+        seed: seeds the shuffling, so the same call gives the same result.
+        params: parameters to train (default: all of ``net``'s), e.g. only a new head.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    optimizer = torch.optim.Adam(net.parameters() if params is None else params, lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    losses = []
+    net.train()
+    for _ in range(num_epochs):
+        order = torch.randperm(len(X), generator=generator)
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(net(X[batch]), y[batch])
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / len(X))
+    net.eval()
+    return losses
+
+
+@torch.no_grad()
+def accuracy(net: nn.Module, X: torch.Tensor, y: torch.Tensor) -> float:
+    """Fraction of examples whose highest-scoring class is the label."""
+    net.eval()
+    return (net(X).argmax(dim=1) == y).float().mean().item()
+
+
+# --8<-- [end:fit]
