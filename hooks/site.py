@@ -22,6 +22,7 @@ import hashlib
 import importlib
 import io
 import logging
+import os
 import pkgutil
 from pathlib import Path
 
@@ -32,10 +33,19 @@ from mkdocs.structure.files import File, Files
 log = logging.getLogger("mkdocs.hooks.site")
 
 ROOT = Path(__file__).resolve().parent.parent
-CACHE = ROOT / ".cache"
+# executed notebooks and drawn figures, keyed by content (make bench points it elsewhere)
+CACHE = Path(os.environ.get("DOCS_CACHE_DIR") or ROOT / ".cache")
 FIGURE_DIR = "assets/figures"
 
 _figure_svgs: dict[str, bytes] = {}
+
+
+def shown(path: Path) -> str:
+    """A path as a person reads it: relative to the repository when inside it."""
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def content_key(*extra: bytes) -> str:
@@ -79,12 +89,12 @@ def execute_notebook(src: Path) -> Path:
     try:
         client.execute()
     except CellExecutionError as error:
-        raise PluginError(f"{src.relative_to(ROOT)}: a notebook cell raised:\n{error}") from None
+        raise PluginError(f"{shown(src)}: a notebook cell raised:\n{error}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_suffix(".tmp")
     nbformat.write(nb, tmp)
     tmp.replace(out)
-    log.info("Executed notebook %s", src.relative_to(ROOT))
+    log.info("Executed notebook %s", shown(src))
     return out
 
 
@@ -226,3 +236,16 @@ def on_page_context(context, page, config, nav):
         if alternate.get("lang") in homes:
             alternate["link"] = homes[alternate["lang"]] + path
     return context
+
+
+def on_page_read_source(page, config):
+    """Fail on malformed front matter: MkDocs itself silently ignores it."""
+    from i18n.pages import front_matter
+
+    path = Path(page.file.abs_src_path)
+    if path.suffix != ".md":
+        return None
+    _, _, problems = front_matter(path.read_text(encoding="utf-8").split("\n"), shown(path))
+    if problems:
+        raise PluginError(str(problems[0]))
+    return None

@@ -1,0 +1,118 @@
+"""`python -m i18n check`: passes on the site, names file and line on every drift."""
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from i18n.__main__ import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PAGE = """---
+description: A page.
+---
+
+# Title { #title }
+
+Prose.
+
+## Part { #part }
+
+```python
+x = 1
+```
+
+![A figure](../assets/figures/activations.svg)
+
+See [the other page](other.md#part).
+"""
+
+
+def test_the_site_passes(capsys):
+    assert main(["check"]) == 0
+
+
+def test_status_lists_every_page_as_json(capsys):
+    assert main(["status", "--json"]) == 0
+    payload = json.loads(capsys.readouterr().out)
+    pages = {entry["page"]: entry for entry in payload["pages"]}
+    assert pages["activations.md"] == {"page": "activations.md", "ko": True, "en": True, "ok": True}
+
+
+@pytest.fixture
+def docs(tmp_path: Path) -> Path:
+    for lang in ("ko", "en"):
+        (tmp_path / lang).mkdir()
+        (tmp_path / lang / "page.md").write_text(PAGE, encoding="utf-8")
+    return tmp_path
+
+
+def _check(docs: Path, capsys) -> tuple[int, str]:
+    code = main(["check", "--docs", str(docs)])
+    return code, capsys.readouterr().out
+
+
+def _edit(docs: Path, lang: str, old: str, new: str) -> None:
+    path = docs / lang / "page.md"
+    path.write_text(path.read_text(encoding="utf-8").replace(old, new), encoding="utf-8")
+
+
+def test_identical_twins_pass(docs, capsys):
+    assert _check(docs, capsys) == (0, "")
+
+
+def test_missing_twin(docs, capsys):
+    (docs / "en" / "page.md").unlink()
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert "ko/page.md:1: no English twin" in out
+
+
+def test_heading_id_mismatch(docs, capsys):
+    _edit(docs, "en", "{ #part }", "{ #section }")
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert "en/page.md:9: heading differs" in out
+
+
+def test_heading_without_fixed_id(docs, capsys):
+    _edit(docs, "ko", "## Part { #part }", "## 부분")
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert "ko/page.md:9: heading without a fixed id" in out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "line", "what"),
+    [
+        ("x = 1", "x = 2", 11, "code block differs"),
+        ("activations.svg", "other.svg", 15, "figure differs"),
+        ("other.md#part", "other.md#title", 17, "internal link differs"),
+    ],
+)
+def test_structure_mismatch(docs, capsys, old, new, line, what):
+    _edit(docs, "en", old, new)
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert f"en/page.md:{line}: {what}" in out
+
+
+def test_malformed_front_matter(docs, capsys):
+    _edit(docs, "ko", "description: A page.", "description: a: b")
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert "ko/page.md:2: malformed front matter" in out
+
+
+def test_notebook_code_cells_must_match(docs, capsys):
+    source = ROOT / "docs" / "ko" / "labs" / "activations.ipynb"
+    for lang in ("ko", "en"):
+        shutil.copy(source, docs / lang / "lab.ipynb")
+    notebook = json.loads((docs / "en" / "lab.ipynb").read_text(encoding="utf-8"))
+    notebook["cells"][1]["source"] = ["import math\n"]
+    (docs / "en" / "lab.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert "en/lab.ipynb:2: code block differs" in out

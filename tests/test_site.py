@@ -1,0 +1,200 @@
+"""The built site: strict build, languages, notebooks, figures, and no third-party request."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.offline import third_party_requests
+
+pytestmark = pytest.mark.build
+
+ROOT = Path(__file__).resolve().parent.parent
+OWN_HOSTS = {"127.0.0.1:8000"}  # site_url when SITE_URL is unset
+
+
+def build(site: Path, docs: Path | None = None) -> subprocess.CompletedProcess:
+    """Run ``mkdocs build --strict`` into ``site`` (optionally from another docs folder)."""
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("SITE_URL", None)
+    env.pop("DOCS_LANGUAGE", None)
+    if docs is not None:
+        env["DOCS_DIR"] = str(docs)
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("site")
+    result = build(out)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return out
+
+
+def html(site: Path, url: str) -> str:
+    return (site / url / "index.html").read_text(encoding="utf-8")
+
+
+def docs_copy(tmp_path: Path) -> Path:
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs)
+    return docs
+
+
+# ---------------------------------------------------------------------------
+# Languages
+# ---------------------------------------------------------------------------
+
+
+def test_html_lang_matches_the_language_folder(site):
+    for page in site.rglob("*.html"):
+        if page.name == "404.html":
+            continue
+        rel = page.relative_to(site).as_posix()
+        expected = "en" if rel.startswith("en/") else "ko"
+        assert re.search(rf'<html lang="{expected}"', page.read_text(encoding="utf-8")), rel
+
+
+@pytest.mark.parametrize("page", ["activations/", "labs/activations/", "reference/snippets/"])
+def test_language_links_lead_to_the_twin(site, page):
+    ko, en = html(site, page), html(site, "en/" + page)
+    for text in (ko, en):
+        assert f'href="/en/{page}" hreflang="en"' in text
+        assert f'href="/{page}" hreflang="ko"' in text
+
+
+def test_navigation_is_translated(site):
+    assert "활성화 함수" in html(site, "activations/")
+    en = html(site, "en/activations/")
+    assert ">\n    Chapters\n" in en or "Chapters" in en
+    assert "활성화 함수" not in en.split('<div class="md-content"')[0]
+
+
+def test_heading_ids_are_the_same_in_both_languages(site):
+    ids = [
+        set(re.findall(r'<h[1-6] id="([^"]+)"', html(site, prefix + "activations/")))
+        for prefix in ("", "en/")
+    ]
+    assert ids[0] == ids[1]
+    assert {"vanishing-gradients", "xor", "self-check"} <= ids[0]
+
+
+# ---------------------------------------------------------------------------
+# Notebooks, figures, math
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("prefix", ["", "en/"])
+def test_notebook_page_is_rendered_with_outputs(site, prefix):
+    text = html(site, prefix + "labs/activations/")
+    assert text.count("jp-CodeCell") >= 4  # rendered cells, not raw source
+    assert '"cell_type"' not in text
+    assert 'src="data:image/png;base64,' in text  # executed: plots are there
+    download = site / prefix / "labs/activations/activations.ipynb"
+    assert '"outputs": [\n' in download.read_text(encoding="utf-8")
+    assert 'href="activations.ipynb" download' in text
+
+
+def test_figures_are_drawn_and_embedded(site):
+    for name in ("activations.svg", "gradient-norms.svg"):
+        svg = (site / "assets/figures" / name).read_text(encoding="utf-8")
+        assert "<svg" in svg
+    assert 'src="../assets/figures/activations.svg"' in html(site, "activations/")
+    assert 'src="../../assets/figures/activations.svg"' in html(site, "en/activations/")
+
+
+def test_math_is_left_for_the_local_katex(site):
+    text = html(site, "activations/")
+    assert 'class="arithmatex"' in text
+    assert "assets/vendor/katex/katex.min.js" in text
+    assert (site / "assets/vendor/katex/fonts/KaTeX_Main-Regular.woff2").exists()
+
+
+# ---------------------------------------------------------------------------
+# Offline and private
+# ---------------------------------------------------------------------------
+
+
+def test_no_request_to_a_third_party_host(site):
+    assert third_party_requests(site, OWN_HOSTS) == []
+    for page in site.rglob("*.html"):
+        text = page.read_text(encoding="utf-8")
+        # Material fetches GitHub stars for this component; overrides/ removes it
+        assert 'data-md-component="source"' not in text, page
+        assert "fonts.googleapis.com" not in text, page
+
+
+def test_the_offline_check_can_fail(tmp_path):
+    (tmp_path / "index.html").write_text(
+        '<html><head><link rel="stylesheet" href="https://fonts.googleapis.com/css">\n'
+        '<script src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script>'
+        '</head><body><img src="//example.com/x.png"><a href="https://arxiv.org/">ok</a>'
+        "</body></html>",
+        encoding="utf-8",
+    )
+    (tmp_path / "x.css").write_text("@font-face{src:url(https://x.org/f.woff2)}", encoding="utf-8")
+    found = third_party_requests(tmp_path, OWN_HOSTS)
+    assert len(found) == 4  # the <a> link is not a request
+    assert found[0] == "index.html:1: https://fonts.googleapis.com/css"
+
+
+# ---------------------------------------------------------------------------
+# Bad input: the build fails or warns visibly, naming the file
+# ---------------------------------------------------------------------------
+
+
+def test_page_without_twin_falls_back_with_a_banner(site, tmp_path):
+    docs = docs_copy(tmp_path)
+    (docs / "en/reference/snippets.md").unlink()
+    (docs / "en/index.md").write_text(
+        (docs / "en/index.md").read_text(encoding="utf-8"), encoding="utf-8"
+    )
+    out = tmp_path / "site"
+    result = build(out, docs)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "ko/reference/snippets.md has no en twin" in result.stderr
+    text = html(out, "en/reference/snippets/")
+    assert '<html lang="en"' in text
+    assert "Not translated yet" in text
+
+
+def test_broken_anchor_and_missing_snippet_fail_the_strict_build(site, tmp_path):
+    docs = docs_copy(tmp_path)
+    page = docs / "en/activations.md"
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("(#vanishing-gradients)", "(#no-such-anchor)"),
+        encoding="utf-8",
+    )
+    result = build(tmp_path / "site", docs)
+    assert result.returncode != 0
+    assert "en/activations.md" in result.stderr and "no-such-anchor" in result.stderr
+
+    page.write_text(
+        page.read_text(encoding="utf-8").replace("activations.py:xor", "activations.py:nope"),
+        encoding="utf-8",
+    )
+    result = build(tmp_path / "site2", docs)
+    assert result.returncode != 0
+    assert "nope" in result.stderr
+
+
+def test_malformed_front_matter_fails_the_build(site, tmp_path):
+    docs = docs_copy(tmp_path)
+    page = docs / "ko/index.md"
+    page.write_text("---\ndescription: a: b\n---\n\n# 홈 { #home }\n", encoding="utf-8")
+    result = build(tmp_path / "site", docs)
+    assert result.returncode != 0
+    assert "ko/index.md:2: malformed front matter" in result.stderr
