@@ -5,6 +5,9 @@ SHELL := /bin/bash
 .DEFAULT_GOAL := help
 export NO_MKDOCS_2_WARNING := 1
 export PYTHONDONTWRITEBYTECODE := 1
+# Examples run single-threaded: the same numbers on every machine, and tiny torch ops
+# are not slowed a thousandfold by two threads fighting over two busy cores.
+export OMP_NUM_THREADS := 1
 
 PYTHON ?= python3
 VENV := .venv

@@ -4,10 +4,14 @@ Pages: tests/markdown_pages.py (includes expanded first). Snippets: the
 doctests in the docstrings of snippets/*.py.
 """
 
+import torch
 from sybil import Sybil
 from sybil.parsers.rest import DocTestParser
 
 from tests.markdown_pages import pages_sybil
+
+# Same as `make test` (OMP_NUM_THREADS=1) when pytest is run directly.
+torch.set_num_threads(1)
 
 docstrings = Sybil(
     parsers=[DocTestParser()],

@@ -6,9 +6,11 @@ Three jobs the plugins do not do on their own in a bilingual site:
    which silently turns mkdocs-jupyter's notebook pages back into raw source
    (upstream issue #198). After i18n has run, notebook files are wrapped again
    in mkdocs-jupyter's ``NotebookFile``, keeping i18n's destination and URL.
-   Each notebook is executed here, once per content (its bytes plus the
-   ``snippets/`` sources it imports), with ``allow_errors=False``; the
-   executed copy is what mkdocs-jupyter renders and what readers download.
+   Each notebook's code runs here once per content (its code cells plus the
+   ``snippets/`` sources), with ``allow_errors=False``; the Korean and English
+   twins share their code, so they share that run, and all runs go in
+   parallel, one kernel per core. The outputs are copied into each language's
+   notebook, which is what mkdocs-jupyter renders and readers download.
 2. Figures. Every ``FIGURES`` mapping in a ``snippets`` module names an SVG
    drawn by code; each is generated (cached by the same content key) and
    added to the site as ``assets/figures/<name>``.
@@ -21,9 +23,11 @@ from __future__ import annotations
 import hashlib
 import importlib
 import io
+import json
 import logging
 import os
 import pkgutil
+import time
 from pathlib import Path
 
 from mkdocs.exceptions import PluginError
@@ -33,6 +37,10 @@ from mkdocs.structure.files import File, Files
 log = logging.getLogger("mkdocs.hooks.site")
 
 ROOT = Path(__file__).resolve().parent.parent
+# Single-threaded examples (figures here, notebook kernels started from here):
+# the same numbers on every machine, as in `make test`.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
 # executed notebooks and drawn figures, keyed by content (make bench points it elsewhere)
 CACHE = Path(os.environ.get("DOCS_CACHE_DIR") or ROOT / ".cache")
 FIGURE_DIR = "assets/figures"
@@ -65,8 +73,14 @@ def content_key(*extra: bytes) -> str:
 # --------------------------------------------------------------------------
 
 
-def execute_notebook(src: Path) -> Path:
-    """Execute the notebook ``src`` (cached by content) and return the executed copy.
+def _code_key(notebook) -> str:
+    """Key of a notebook's code: twins share their code cells, so they share one run."""
+    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
+    return content_key(json.dumps(code).encode())
+
+
+def run_code(src: Path) -> Path:
+    """Execute the code of notebook ``src`` once per content; return the executed notebook.
 
     Raises:
         PluginError: a cell raised; the message names the notebook and the cell.
@@ -75,10 +89,10 @@ def execute_notebook(src: Path) -> Path:
     from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
-    out = CACHE / "notebooks" / content_key(src.read_bytes()) / src.name
+    nb = nbformat.read(src, as_version=4)
+    out = CACHE / "notebooks" / f"{_code_key(nb)}.ipynb"
     if out.exists():
         return out
-    nb = nbformat.read(src, as_version=4)
     client = NotebookClient(
         nb,
         timeout=300,
@@ -86,15 +100,55 @@ def execute_notebook(src: Path) -> Path:
         allow_errors=False,
         resources={"metadata": {"path": str(ROOT)}},
     )
+    started = time.perf_counter()
     try:
         client.execute()
     except CellExecutionError as error:
         raise PluginError(f"{shown(src)}: a notebook cell raised:\n{error}") from None
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp")
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
     nbformat.write(nb, tmp)
     tmp.replace(out)
-    log.info("Executed notebook %s", shown(src))
+    log.info("Executed notebook %s in %.1f s", shown(src), time.perf_counter() - started)
+    return out
+
+
+def run_all_notebooks(docs: Path) -> None:
+    """Execute every notebook whose code has no cached run, in parallel (one kernel per core)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nbformat
+
+    todo: dict[str, Path] = {}
+    for src in sorted(docs.rglob("*.ipynb")):
+        if "assets" in src.relative_to(docs).parts:
+            continue
+        key = _code_key(nbformat.read(src, as_version=4))
+        if not (CACHE / "notebooks" / f"{key}.ipynb").exists():
+            todo.setdefault(key, src)
+    if todo:
+        with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
+            list(pool.map(run_code, todo.values()))
+
+
+def execute_notebook(src: Path) -> Path:
+    """Return ``src`` with the outputs of its (cached) run: what readers see and download."""
+    import nbformat
+
+    nb = nbformat.read(src, as_version=4)
+    out = CACHE / "notebooks" / content_key(src.read_bytes()) / src.name
+    if out.exists():
+        return out
+    executed = nbformat.read(run_code(src), as_version=4)
+    ran = [cell for cell in executed.cells if cell.cell_type == "code"]
+    mine = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for cell, done in zip(mine, ran, strict=True):
+        cell.outputs = done.outputs
+        cell.execution_count = done.execution_count
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_suffix(f".{os.getpid()}.tmp")
+    nbformat.write(nb, tmp)
+    tmp.replace(out)
     return out
 
 
@@ -164,6 +218,7 @@ def render_figures() -> dict[str, bytes]:
 
 @event_priority(-200)  # after mkdocs-static-i18n (-100) has rebuilt the files
 def on_files(files: Files, config) -> Files:
+    run_all_notebooks(Path(config.docs_dir))
     # in place: ``files`` is i18n's Files subclass, which resolves links per language
     for file in [f for f in files if f.src_uri.endswith(".ipynb")]:
         files.remove(file)
@@ -197,14 +252,20 @@ def fallback_banner(file_locale: str | None, build_locale: str | None) -> str:
 def on_page_markdown(markdown: str, page, config, files) -> str:
     file_locale = getattr(page.file, "locale", None)
     build_locale = getattr(page.file, "locale_alternate_of", None)
+    lang = build_locale or "ko"
+    if "<!-- glossary -->" in markdown:
+        markdown = markdown.replace("<!-- glossary -->", glossary_markdown(lang))
+    if "<!-- translation-status -->" in markdown:
+        table = translation_status_markdown(Path(config.docs_dir), lang)
+        markdown = markdown.replace("<!-- translation-status -->", table)
     banner = fallback_banner(file_locale, build_locale)
     if banner:
-        log.info(
-            "%s has no %s twin: shown with a fallback banner",
-            page.file.src_uri,
-            build_locale,
-        )
-        page.meta["fallback"] = True
+        log.info("%s has no %s twin: shown with a fallback banner", page.file.src_uri, lang)
+    else:
+        banner = outdated_banner(page, config)
+        if banner:
+            log.info("%s: outdated translation, shown with a banner", page.file.src_uri)
+    if banner:
         # after the front matter, before the first heading's body
         lines = markdown.split("\n")
         first_heading = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
@@ -249,3 +310,107 @@ def on_page_read_source(page, config):
     if problems:
         raise PluginError(str(problems[0]))
     return None
+
+
+# --------------------------------------------------------------------------
+# Glossary, translation status, outdated translations (i18n/)
+# --------------------------------------------------------------------------
+
+OUTDATED = {
+    "en": (
+        '!!! warning "This translation may be outdated"\n'
+        "    The [Korean original]({link}) changed after this page was translated.\n\n"
+    ),
+    "ko": (
+        '!!! warning "번역이 최신이 아닐 수 있습니다"\n'
+        "    이 페이지를 번역한 뒤 [영어 원문]({link})이 바뀌었습니다.\n\n"
+    ),
+}
+
+
+def glossary_terms():
+    """The glossary, loaded once; a malformed glossary fails the build."""
+    from i18n.glossary import GlossaryError, load_glossary
+
+    if "terms" not in _glossary:
+        try:
+            _glossary["terms"] = load_glossary()
+        except GlossaryError as error:
+            raise PluginError(f"glossary:\n{error}") from None
+    return _glossary["terms"]
+
+
+_glossary: dict[str, list] = {}
+
+
+def glossary_markdown(lang: str) -> str:
+    """The glossary page body in ``lang``: one heading per term, same ids in both languages."""
+    other = "en" if lang == "ko" else "ko"
+    label = {"ko": "번역 메모", "en": "Translator's note"}[lang]
+    out = []
+    for term in sorted(glossary_terms(), key=lambda t: t.term(lang).lower()):
+        out.append(f"### {term.term(lang)} ({term.term(other)}) {{ #{term.id} }}\n")
+        out.append(term.definition[lang] + "\n")
+        if term.note.get(lang):
+            out.append(f"*{label}:* {term.note[lang]}\n")
+    return "\n".join(out)
+
+
+def translation_status_markdown(docs: Path, lang: str) -> str:
+    """A table of every page: present in each language, translation state, structure."""
+    from i18n.check import check_all
+
+    head = {
+        "ko": "| 페이지 | 한국어 | English | 번역 | 구조 |",
+        "en": "| Page | 한국어 | English | Translation | Structure |",
+    }[lang]
+    states = {
+        "ko": {
+            "up to date": "최신",
+            "outdated": "오래됨",
+            "no record": "기록 없음",
+            "single": "짝 없음",
+        },
+        "en": {s: s for s in ("up to date", "outdated", "no record", "single")},
+    }[lang]
+    rows = [head, "| --- | :-: | :-: | --- | --- |"]
+    for status in check_all(docs, ROOT, glossary_terms()):
+        ok = "✓" if status.ok else f"✗ ({len(status.problems)})"
+        marks = " | ".join("✓" if status.present[x] else "✗" for x in ("ko", "en"))
+        rows.append(f"| `{status.page}` | {marks} | {states[status.translation.state]} | {ok} |")
+    return "\n".join(rows) + "\n"
+
+
+def outdated_banner(page, config) -> str:
+    """A banner in the page's language when it is a translation of a changed source."""
+    from i18n.translation import translation_state
+
+    path = Path(page.file.abs_src_path)
+    docs = Path(config.docs_dir)
+    try:
+        lang, *rest = path.relative_to(docs).parts
+    except ValueError:
+        return ""
+    if lang not in OUTDATED or not rest:
+        return ""
+    other = "en" if lang == "ko" else "ko"
+    twin = docs.joinpath(other, *rest)
+    if not twin.is_file():
+        return ""
+    pair = (path, twin) if lang == "ko" else (twin, path)
+    state = translation_state(*pair)
+    if state.state != "outdated" or state.source == lang:
+        return ""
+    i18n = config.plugins.get("i18n")
+    homes = {alt["lang"]: alt["link"] for alt in (i18n.extra_alternate if i18n else [])}
+    path_in_lang = page.url[len(f"{lang}/") :] if page.url.startswith(f"{lang}/") else page.url
+    return OUTDATED[lang].format(link=homes.get(other, "/") + path_in_lang)
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    lang = getattr(page.file, "locale_alternate_of", None) or "ko"
+    if page.file.src_uri.endswith("glossary.md"):
+        return html
+    from i18n.tooltips import add_tooltips
+
+    return add_tooltips(html, glossary_terms(), lang)

@@ -1,8 +1,9 @@
 """Keep the Korean and English pages in step.
 
 Usage:
-    python -m i18n check [--json] [--docs DIR]    print file:line: message per problem, exit 1
-    python -m i18n status [--json] [--docs DIR]   a table: page, present in ko / en, structure
+    python -m i18n check [--json]          file:line: message per problem; exit 1 if any
+    python -m i18n status [--json]         a table: page, ko / en, translation, structure
+    python -m i18n stamp PAGE [PAGE ...]   record that PAGE is translated from its twin as it is now
 """
 
 from __future__ import annotations
@@ -12,29 +13,84 @@ import json
 import sys
 from pathlib import Path
 
-from i18n.check import LANGUAGES, check_all
+from i18n.check import LANGUAGES, check_all, glossary_link_problems
+from i18n.glossary import GLOSSARY, GlossaryError, load_glossary
+from i18n.translation import content_hash, write_record
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
+def _language(page: Path) -> str | None:
+    return next((part for part in reversed(page.parts[:-1]) if part in LANGUAGES), None)
+
+
+def _twin(page: Path) -> Path | None:
+    """The same page in the other language folder, if both exist."""
+    parts = page.parts
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] in LANGUAGES:
+            other = "en" if parts[index] == "ko" else "ko"
+            twin = Path(*parts[:index], other, *parts[index + 1 :])
+            return twin if page.is_file() and twin.is_file() else None
+    return None
+
+
+def stamp(pages: list[Path]) -> int:
+    """Write the source twin's current hash into each translated page."""
+    code = 0
+    for page in pages:
+        page = page.resolve()
+        source = _twin(page)
+        if source is None:
+            print(f"{page}: its twin does not exist (a page lives in docs/ko/ and docs/en/)",
+                  file=sys.stderr)  # fmt: skip
+            code = 2
+            continue
+        other = "en" if _language(page) == "ko" else "ko"
+        value = content_hash(source)
+        write_record(page, value)
+        print(f"{page.relative_to(ROOT) if page.is_relative_to(ROOT) else page}: "
+              f"translated from {other} {value}")  # fmt: skip
+    return code
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m i18n", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["check", "status"])
+    parser.add_argument("command", choices=["check", "status", "stamp"])
+    parser.add_argument("pages", nargs="*", type=Path, help="stamp: the translated pages")
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="docs folder")
+    parser.add_argument("--glossary", type=Path, default=GLOSSARY, help="glossary file")
     args = parser.parse_args(argv)
 
+    if args.command == "stamp":
+        if not args.pages:
+            parser.error("stamp needs at least one page")
+        return stamp(args.pages)
     if not args.docs.is_dir():
         print(f"{args.docs}: no such docs folder", file=sys.stderr)
         return 2
-    statuses = check_all(args.docs, ROOT)
+    try:
+        terms = load_glossary(args.glossary)
+    except GlossaryError as error:
+        for problem in error.problems:
+            print(problem)
+        return 1
+    statuses = check_all(args.docs, ROOT, terms)
     problems = [problem for status in statuses for problem in status.problems]
+    problems += glossary_link_problems(args.docs, terms, ROOT)
 
     if args.json:
         payload = {
             "ok": not problems,
             "pages": [
-                {"page": s.page, **{lang: s.present[lang] for lang in LANGUAGES}, "ok": s.ok}
+                {
+                    "page": s.page,
+                    **{lang: s.present[lang] for lang in LANGUAGES},
+                    "source": s.translation.source,
+                    "translation": s.translation.state,
+                    "ok": s.ok,
+                }
                 for s in statuses
             ],
             "problems": [{"path": p.path, "line": p.line, "message": p.message} for p in problems],
@@ -42,19 +98,16 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(payload, ensure_ascii=False, indent=2))
     elif args.command == "status":
         width = max((len(s.page) for s in statuses), default=4)
-        print(f"{'page':<{width}}  ko  en  structure")
+        print(f"{'page':<{width}}  ko  en  {'translation':<20}  structure")
         for s in statuses:
             marks = "  ".join(" ✓" if s.present[lang] else " ✗" for lang in LANGUAGES)
-            print(
-                f"{s.page:<{width}}  {marks}  {'ok' if s.ok else f'{len(s.problems)} problem(s)'}"
-            )
+            source = f" (from {s.translation.source})" if s.translation.source else ""
+            verdict = "ok" if s.ok else f"{len(s.problems)} problem(s)"
+            print(f"{s.page:<{width}}  {marks}  {s.translation.state + source:<20}  {verdict}")
     else:
         for problem in problems:
             print(problem)
-        print(
-            f"i18n check: {len(statuses)} pages, {len(problems)} problem(s)",
-            file=sys.stderr,
-        )
+        print(f"i18n check: {len(statuses)} pages, {len(problems)} problem(s)", file=sys.stderr)
     if args.command == "check" and problems:
         return 1
     return 0

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from i18n.pages import PageStructure, Problem, read_page
+from i18n.glossary import Term
+from i18n.pages import PageStructure, Problem, prose_lines, read_page
+from i18n.translation import Translation, translation_state
 
 LANGUAGES = ("ko", "en")
 LANGUAGE_NAMES = {"ko": "Korean", "en": "English"}
@@ -26,6 +28,7 @@ class PageStatus:
     page: str
     present: dict[str, bool]
     problems: list[Problem]
+    translation: Translation
 
     @property
     def ok(self) -> bool:
@@ -79,8 +82,70 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def check_page(docs: Path, page: str, root: Path) -> PageStatus:
-    """Check one page: both twins exist, each is well-formed, and they match."""
+def glossary_problems(ko: Path, en: Path, terms: list[Term], root: Path) -> list[Problem]:
+    """A glossary term used in one twin whose counterpart the other twin never uses,
+    and Korean variants the glossary says to avoid."""
+    prose = {"ko": prose_lines(ko), "en": prose_lines(en)}
+    paths = {"ko": _display(ko, root), "en": _display(en, root)}
+    problems = []
+    for term in terms:
+        first = {}
+        for lang in LANGUAGES:
+            pattern = term.pattern(lang)
+            first[lang] = next((n for n, text in prose[lang] if pattern.search(text)), None)
+        for lang, other in (("en", "ko"), ("ko", "en")):
+            if first[lang] is not None and first[other] is None:
+                problems.append(
+                    Problem(
+                        paths[lang],
+                        first[lang],
+                        f"glossary term {term.term(lang)!r} is used here, but {paths[other]} "
+                        f"never uses {term.term(other)!r} (see i18n/glossary.yml)",
+                    )
+                )
+                break
+        for variant in term.ko_avoid:
+            for number, text in prose["ko"]:
+                if variant in text:
+                    problems.append(
+                        Problem(
+                            paths["ko"],
+                            number,
+                            f"{variant!r}: the glossary's term is {term.ko!r}",
+                        )
+                    )
+    return problems
+
+
+def translation_problems(ko: Path, en: Path, state: Translation, root: Path) -> list[Problem]:
+    """An outdated translation, or a pair with no translation record."""
+    if state.state == "outdated":
+        source = ko if state.source == "ko" else en
+        translated = en if state.source == "ko" else ko
+        return [
+            Problem(
+                _display(translated, root),
+                1,
+                f"outdated translation: {_display(source, root)} changed since this page was "
+                f"translated (recorded {state.recorded}, now {state.current}); update this page, "
+                f"then run: python -m i18n stamp {_display(translated, root)}",
+            )
+        ]
+    if state.state == "no record":
+        return [
+            Problem(
+                _display(en, root),
+                1,
+                "no translation record: after translating, run "
+                f"python -m i18n stamp {_display(en, root)}",
+            )
+        ]
+    return []
+
+
+def check_page(docs: Path, page: str, root: Path, terms: list[Term] | None = None) -> PageStatus:
+    """Check one page: both twins exist, each is well-formed, they match,
+    the translation is up to date and the glossary is followed."""
     structures: dict[str, PageStructure] = {}
     problems: list[Problem] = []
     for lang in LANGUAGES:
@@ -100,14 +165,19 @@ def check_page(docs: Path, page: str, root: Path) -> PageStatus:
                     f"no {LANGUAGE_NAMES[lang]} twin: {missing} is missing",
                 )
             )
+    ko, en = docs / "ko" / page, docs / "en" / page
+    state = translation_state(ko if present["ko"] else None, en if present["en"] else None)
     if len(structures) == 2:
         problems.extend(compare(structures["ko"], structures["en"]))
-    return PageStatus(page, present, problems)
+        problems.extend(translation_problems(ko, en, state, root))
+        if terms:
+            problems.extend(glossary_problems(ko, en, terms, root))
+    return PageStatus(page, present, problems, state)
 
 
-def check_all(docs: Path, root: Path) -> list[PageStatus]:
+def check_all(docs: Path, root: Path, terms: list[Term] | None = None) -> list[PageStatus]:
     """Check every page of ``docs``."""
-    return [check_page(docs, page, root) for page in page_paths(docs)]
+    return [check_page(docs, page, root, terms) for page in page_paths(docs)]
 
 
 def _display(path: Path, root: Path) -> str:
@@ -115,3 +185,25 @@ def _display(path: Path, root: Path) -> str:
         return path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:
         return path.as_posix()
+
+
+def glossary_link_problems(docs: Path, terms: list[Term], root: Path) -> list[Problem]:
+    """Links to ``glossary.md#id`` whose id is no glossary entry."""
+    ids = {term.id for term in terms}
+    problems = []
+    for page in page_paths(docs):
+        for lang in LANGUAGES:
+            path = docs / lang / page
+            if not path.is_file():
+                continue
+            for item in read_page(path, _display(path, root)).of_kind("link"):
+                target, _, anchor = item.value.partition("#")
+                if target.endswith("glossary.md") and anchor and anchor not in ids:
+                    problems.append(
+                        Problem(
+                            _display(path, root),
+                            item.line,
+                            f"unknown glossary entry {anchor!r} (not in i18n/glossary.yml)",
+                        )
+                    )
+    return problems

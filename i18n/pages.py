@@ -160,3 +160,53 @@ def read_page(path: Path, display: str) -> PageStructure:
     if path.suffix == ".ipynb":
         return read_notebook(path, display)
     return read_markdown(path, display)
+
+
+INLINE_CODE = re.compile(r"`[^`]*`")
+LINK_TARGET = re.compile(r"\]\([^)]*\)")
+HTML_TAG = re.compile(r"<[^>]+>")
+ATTRIBUTES = re.compile(r"\{[^}]*\}")
+MATH = re.compile(r"\$[^$]*\$")
+
+
+def _clean(line: str) -> str:
+    for pattern in (INLINE_CODE, LINK_TARGET, HTML_TAG, ATTRIBUTES, MATH):
+        line = pattern.sub(" ", line)
+    return line
+
+
+def prose_lines(path: Path) -> list[tuple[int, str]]:
+    """The prose of a page, line by line: no front matter, code, link targets or markup.
+
+    For a notebook the "line" is the number of the markdown cell.
+    """
+    text = path.read_text(encoding="utf-8")
+    if path.suffix == ".ipynb":
+        try:
+            cells = json.loads(text)["cells"]
+        except (ValueError, KeyError):
+            return []
+        out = []
+        for number, cell in enumerate(cells, start=1):
+            if cell.get("cell_type") == "markdown":
+                body = "".join(cell.get("source", []))
+                body = re.sub(r"```.*?```", " ", body, flags=re.DOTALL)
+                out.append((number, _clean(body)))
+        return out
+    lines = text.split("\n")
+    _, start, _ = front_matter(lines, path.name)
+    out = []
+    fence = None
+    for index in range(start, len(lines)):
+        match = FENCE.match(lines[index])
+        if fence is None and match:
+            fence = match.group(2)
+            continue
+        if fence is not None:
+            if match and match.group(2).startswith(fence) and not match.group(3).strip():
+                fence = None
+            continue
+        if lines[index].lstrip().startswith(":::"):  # mkdocstrings directive
+            continue
+        out.append((index + 1, _clean(lines[index])))
+    return out
