@@ -1,0 +1,532 @@
+"""Data augmentation on the digit images, and the experiments of the augmentation chapter.
+
+Every function here is shown on the chapter page (Korean and English) through
+``--8<--`` includes, and every example on that page runs in the tests. Images
+are tensors of shape ``(N, 1, 8, 8)`` with values in [0, 1], as returned by
+:func:`snippets.data.load_digit_images`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import functools
+import math
+from collections.abc import Callable, Iterator, Sequence
+from typing import IO
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from snippets.data import load_digit_images
+from snippets.training import accuracy, fit
+
+
+# --8<-- [start:transforms]
+def rotate(X: torch.Tensor, degrees: float | torch.Tensor) -> torch.Tensor:
+    """Rotate each image counter-clockwise by ``degrees`` about its centre.
+
+    Small angles need interpolation between pixels: ``affine_grid`` says where
+    each output pixel comes from, ``grid_sample`` reads it there (bilinear).
+    Pixels that come from outside the image are black (0).
+
+    Args:
+        X: images ``(N, C, H, W)``.
+        degrees: one angle for all images, or one per image ``(N,)``.
+
+    Examples:
+        >>> X = torch.zeros(1, 1, 3, 3)
+        >>> X[0, 0, 1, 2] = 1.0  # a dot right of the centre
+        >>> rotate(X, 90)[0, 0].round(decimals=3)  # now above the centre
+        tensor([[0., 1., 0.],
+                [0., 0., 0.],
+                [0., 0., 0.]])
+    """
+    angle = torch.as_tensor(degrees, dtype=X.dtype).expand(len(X)) * (math.pi / 180)
+    cos, sin = torch.cos(angle), torch.sin(angle)
+    zero = torch.zeros_like(angle)
+    # theta maps output coordinates to input coordinates (y points down)
+    theta = torch.stack(
+        [torch.stack([cos, -sin, zero], dim=1), torch.stack([sin, cos, zero], dim=1)], dim=1
+    )
+    grid = F.affine_grid(theta, list(X.shape), align_corners=False)
+    return F.grid_sample(X, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+
+
+def random_crop(X: torch.Tensor, padding: int, generator: torch.Generator) -> torch.Tensor:
+    """Pad each image with ``padding`` black pixels, then cut out a random window of the old size.
+
+    The result is the image shifted by up to ``padding`` pixels in each
+    direction; the border that comes in is black.
+    """
+    n, channels, height, width = X.shape
+    padded = F.pad(X, (padding, padding, padding, padding))
+    top = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    left = torch.randint(0, 2 * padding + 1, (n,), generator=generator)
+    rows = (top[:, None] + torch.arange(height))[:, None, :, None]  # (N, 1, H, 1)
+    cols = (left[:, None] + torch.arange(width))[:, None, None, :]  # (N, 1, 1, W)
+    images = torch.arange(n)[:, None, None, None]
+    chans = torch.arange(channels)[None, :, None, None]
+    return padded[images, chans, rows, cols]
+
+
+def flip_horizontal(X: torch.Tensor) -> torch.Tensor:
+    """Mirror each image left to right."""
+    return torch.flip(X, dims=(-1,))
+
+
+def add_noise(X: torch.Tensor, std: float, generator: torch.Generator) -> torch.Tensor:
+    """Add Gaussian noise with standard deviation ``std``; keep pixels in [0, 1]."""
+    noise = std * torch.randn(X.shape, generator=generator, dtype=X.dtype)
+    return (X + noise).clamp(0.0, 1.0)
+
+
+# --8<-- [end:transforms]
+
+
+# --8<-- [start:augment]
+def augment(
+    X: torch.Tensor,
+    generator: torch.Generator,
+    *,
+    max_degrees: float = 10.0,
+    padding: int = 1,
+    noise_std: float = 0.05,
+    flip: bool = False,
+    p: float = 0.5,
+) -> torch.Tensor:
+    """Return a randomly changed copy of ``X``; a fresh draw on every call.
+
+    Each image is, with probability ``p``, rotated by a random angle in
+    ``[-max_degrees, max_degrees]``, shifted by up to ``padding`` pixels and
+    given noise; the others are left as they are, so the network still sees
+    clean digits too. ``flip=True`` also mirrors half of the changed images
+    (wrong for digits; it is here to measure that).
+    """
+    n = len(X)
+    degrees = (torch.rand(n, generator=generator) * 2 - 1) * max_degrees
+    out = rotate(X, degrees)
+    if padding > 0:
+        out = random_crop(out, padding, generator)
+    if noise_std > 0:
+        out = add_noise(out, noise_std, generator)
+    if flip:
+        mirror = torch.rand(n, generator=generator) < 0.5
+        out = torch.where(mirror[:, None, None, None], flip_horizontal(out), out)
+    change = torch.rand(n, generator=generator) < p
+    return torch.where(change[:, None, None, None], out, X)
+
+
+# --8<-- [end:augment]
+
+
+# --8<-- [start:models]
+def digit_cnn() -> nn.Sequential:
+    """A small CNN for 8x8 digits: two 3x3 convolutions, max pooling, two dense layers."""
+    return nn.Sequential(
+        nn.Conv2d(1, 16, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.Conv2d(16, 32, kernel_size=3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),  # 8x8 -> 4x4
+        nn.Flatten(),
+        nn.Linear(32 * 4 * 4, 64),
+        nn.ReLU(),
+        nn.Linear(64, 10),
+    )
+
+
+def digit_mlp() -> nn.Sequential:
+    """A multilayer perceptron: the 64 pixels as a flat vector, one hidden layer."""
+    return nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+
+
+@contextlib.contextmanager
+def torch_threads(n: int) -> Iterator[None]:
+    """Run the body with ``n`` intra-op threads, then restore the previous setting.
+
+    These models are tiny: one thread is as fast as two, and much faster when
+    other programs share the CPU.
+    """
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+# --8<-- [end:models]
+
+
+# --8<-- [start:few-shot]
+def few_shot_subset(
+    X: torch.Tensor, y: torch.Tensor, per_class: int, seed: int
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Draw ``per_class`` random examples of each of the 10 classes."""
+    generator = torch.Generator().manual_seed(seed)
+    chosen = []
+    for digit in range(10):
+        members = torch.nonzero(y == digit).flatten()
+        chosen.append(members[torch.randperm(len(members), generator=generator)[:per_class]])
+    index = torch.cat(chosen)
+    return X[index], y[index]
+
+
+def fit_augmented(
+    net: nn.Module,
+    X: torch.Tensor,
+    y: torch.Tensor,
+    augmentation: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    *,
+    num_epochs: int = 60,
+    lr: float = 1e-3,
+    batch_size: int = 40,
+    seed: int = 0,
+) -> list[float]:
+    """Like :func:`snippets.training.fit`, but every epoch sees a fresh augmentation of ``X``.
+
+    The batch order does not depend on ``augmentation``: with the same
+    ``seed``, a run with and a run without augmentation differ only in it.
+    """
+    order_generator = torch.Generator().manual_seed(seed)
+    augment_generator = torch.Generator().manual_seed(seed + 10_000)
+    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
+    loss_fn = nn.CrossEntropyLoss()
+    losses = []
+    net.train()
+    for _ in range(num_epochs):
+        X_epoch = X if augmentation is None else augmentation(X, augment_generator)
+        order = torch.randperm(len(X), generator=order_generator)
+        total = 0.0
+        for start in range(0, len(X), batch_size):
+            batch = order[start : start + batch_size]
+            optimizer.zero_grad()
+            loss = loss_fn(net(X_epoch[batch]), y[batch])
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * len(batch)
+        losses.append(total / len(X))
+    net.eval()
+    return losses
+
+
+def augmentation_study(
+    seeds: Sequence[int] = (0, 1, 2, 3, 4),
+    per_class: int = 20,
+    augmentation: Callable[[torch.Tensor, torch.Generator], torch.Tensor] = augment,
+    num_epochs: int = 60,
+) -> dict[str, np.ndarray]:
+    """Test accuracy of ``digit_cnn`` trained on few images, without and with augmentation.
+
+    For each seed: draw ``per_class`` training images per digit, train twice
+    from the same initial weights, and score both networks on the 450 test
+    images, and on the test images changed once by ``augment`` ("perturbed").
+    """
+    data = load_digit_images()
+    X_perturbed = augment(data.X_test, torch.Generator().manual_seed(1234), p=1.0)
+    results: dict[str, list[float]] = {
+        "without": [],
+        "with": [],
+        "without_perturbed": [],
+        "with_perturbed": [],
+    }
+    with torch_threads(1):
+        for seed in seeds:
+            X, y = few_shot_subset(data.X_train, data.y_train, per_class, seed)
+            for name, transform in [("without", None), ("with", augmentation)]:
+                torch.manual_seed(seed)
+                net = digit_cnn()
+                fit_augmented(net, X, y, transform, num_epochs=num_epochs, seed=seed)
+                results[name].append(accuracy(net, data.X_test, data.y_test))
+                results[name + "_perturbed"].append(accuracy(net, X_perturbed, data.y_test))
+    return {name: np.array(values) for name, values in results.items()}
+
+
+# --8<-- [end:few-shot]
+
+
+# --8<-- [start:reference]
+@functools.cache
+def reference_cnn(seed: int = 0) -> nn.Module:
+    """``digit_cnn`` trained on all 1,347 training images with ``fit`` (cached; do not retrain)."""
+    data = load_digit_images()
+    torch.manual_seed(seed)
+    net = digit_cnn()
+    with torch_threads(1):
+        fit(net, data.X_train, data.y_train, seed=seed)
+    return net
+
+
+@torch.no_grad()
+def predict(net: nn.Module, X: torch.Tensor) -> torch.Tensor:
+    """The class with the highest score for each image."""
+    net.eval()
+    return net(X).argmax(dim=1)
+
+
+def accuracy_per_digit(net: nn.Module, X: torch.Tensor, y: torch.Tensor) -> dict[int, float]:
+    """Accuracy of ``net`` on the images of each digit separately."""
+    y_hat = predict(net, X)
+    return {digit: (y_hat[y == digit] == digit).float().mean().item() for digit in range(10)}
+
+
+# --8<-- [end:reference]
+
+
+# --8<-- [start:shuffle]
+def shuffle_pixels(X: torch.Tensor, permutation: torch.Tensor) -> torch.Tensor:
+    """Move the pixels of every image by the same fixed ``permutation`` of the 64 positions."""
+    return X.flatten(start_dim=1)[:, permutation].reshape(X.shape)
+
+
+def relabel_first_layer(mlp: nn.Sequential, permutation: torch.Tensor) -> nn.Sequential:
+    """A copy of ``mlp`` that gives on shuffled images what ``mlp`` gives on the originals.
+
+    Input ``j`` of the shuffled image is pixel ``permutation[j]`` of the
+    original, so the copy's weight column ``j`` is the original's column
+    ``permutation[j]``. A convolution has no such copy: its 3x3 filter is
+    shared by all positions and always reads neighbouring pixels.
+    """
+    twin = copy.deepcopy(mlp)
+    with torch.no_grad():
+        twin[1].weight.copy_(mlp[1].weight[:, permutation])
+    return twin
+
+
+def shuffle_study(
+    seeds: Sequence[int] = (0, 1, 2), per_class: int = 20, num_epochs: int = 60
+) -> dict[str, np.ndarray]:
+    """Test accuracy of the CNN and the MLP on original and on pixel-shuffled digits.
+
+    Same few-shot training sets and training loop as :func:`augmentation_study`
+    (no augmentation). On shuffled pixels each network starts from the same
+    initial weights as on the originals (for the MLP: relabelled to follow the
+    pixels; the CNN cannot be relabelled).
+    """
+    data = load_digit_images()
+    permutation = torch.randperm(64, generator=torch.Generator().manual_seed(0))
+    X_test_shuffled = shuffle_pixels(data.X_test, permutation)
+    results: dict[str, list[float]] = {
+        "cnn": [],
+        "cnn_shuffled": [],
+        "mlp": [],
+        "mlp_shuffled": [],
+    }
+    with torch_threads(1):
+        for seed in seeds:
+            X, y = few_shot_subset(data.X_train, data.y_train, per_class, seed)
+            X_shuffled = shuffle_pixels(X, permutation)
+            for model, make in [("cnn", digit_cnn), ("mlp", digit_mlp)]:
+                torch.manual_seed(seed)
+                net = make()
+                # the same start on shuffled pixels; only the MLP can follow the moved pixels
+                twin = (
+                    relabel_first_layer(net, permutation) if model == "mlp" else copy.deepcopy(net)
+                )
+                fit_augmented(net, X, y, num_epochs=num_epochs, seed=seed)
+                fit_augmented(twin, X_shuffled, y, num_epochs=num_epochs, seed=seed)
+                results[model].append(accuracy(net, data.X_test, data.y_test))
+                results[model + "_shuffled"].append(accuracy(twin, X_test_shuffled, data.y_test))
+    return {name: np.array(values) for name, values in results.items()}
+
+
+# --8<-- [end:shuffle]
+
+
+# --8<-- [start:structured]
+def jigsaw(X: torch.Tensor, order: Sequence[int], grid: int = 2) -> torch.Tensor:
+    """Cut each image into ``grid x grid`` tiles and put tile ``order[k]`` at place ``k``.
+
+    Tiles are numbered row by row. Noroozi & Favaro (2016) shuffle 3x3 tiles
+    of a photo and train a network to tell which ``order`` was used.
+    """
+    n, channels, height, width = X.shape
+    th, tw = height // grid, width // grid
+    tiles = X.reshape(n, channels, grid, th, grid, tw).permute(0, 1, 2, 4, 3, 5)
+    tiles = tiles.reshape(n, channels, grid * grid, th, tw)[:, :, list(order)]
+    tiles = tiles.reshape(n, channels, grid, grid, th, tw).permute(0, 1, 2, 4, 3, 5)
+    return tiles.reshape(n, channels, height, width)
+
+
+def random_swap(words: list[str], num_swaps: int, rng: np.random.Generator) -> list[str]:
+    """EDA's "random swap" (Wei & Zou, 2019): swap two random words, ``num_swaps`` times."""
+    words = list(words)
+    for _ in range(num_swaps):
+        i, j = rng.choice(len(words), size=2, replace=False)
+        words[i], words[j] = words[j], words[i]
+    return words
+
+
+# --8<-- [end:structured]
+
+
+# --------------------------------------------------------------------------
+# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# --------------------------------------------------------------------------
+
+
+def _new_figure(width: float, height: float):
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(width, height), layout="constrained")
+
+
+def _save_svg(fig, out: IO[bytes]) -> None:
+    fig.savefig(out, format="svg", metadata={"Date": None})
+
+
+def _show(ax, image, title: str = "") -> None:
+    ax.imshow(np.asarray(image).squeeze(), cmap="gray_r", vmin=0, vmax=1, interpolation="none")
+    ax.set_title(title, fontsize=9)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _first_test_image(digit: int) -> torch.Tensor:
+    data = load_digit_images()
+    return data.X_test[data.y_test == digit][:1]
+
+
+def draw_examples(out: IO[bytes]) -> None:
+    """Draw three digits and what each transformation makes of them, as SVG."""
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "augmentation-examples"
+    digits = [2, 4, 7]
+    columns = [
+        ("original", lambda X, g: X),
+        ("rotate +10°", lambda X, g: rotate(X, 10)),
+        ("rotate −10°", lambda X, g: rotate(X, -10)),
+        ("random crop\n(padding 1)", lambda X, g: random_crop(X, 1, g)),
+        ("noise σ=0.05", lambda X, g: add_noise(X, 0.05, g)),
+        ("augment(p=1)", lambda X, g: augment(X, g, p=1.0)),
+        ("horizontal flip", lambda X, g: flip_horizontal(X)),
+    ]
+    fig = _new_figure(9, 4.2)
+    axes = fig.subplots(len(digits), len(columns))
+    for row, digit in enumerate(digits):
+        X = _first_test_image(digit)
+        for col, (name, transform) in enumerate(columns):
+            generator = torch.Generator().manual_seed(10 * row + col)
+            _show(axes[row, col], transform(X, generator), name if row == 0 else "")
+        axes[row, 0].set_ylabel(f"digit {digit}")
+    _save_svg(fig, out)
+
+
+def draw_label_changes(out: IO[bytes]) -> None:
+    """Draw transformations that change the label of a digit, and a photo that a flip keeps."""
+    import matplotlib
+    from sklearn.datasets import load_sample_image
+
+    matplotlib.rcParams["svg.hashsalt"] = "augmentation-label-changes"
+    net = reference_cnn()
+    fig = _new_figure(10, 4.4)
+    left, right = fig.subfigures(1, 2, width_ratios=[3, 1.15])
+    axes = left.subplots(2, 6)
+    six, nine = _first_test_image(6), _first_test_image(9)
+    panels = [
+        (six, "a 6"),
+        (rotate(six, 15), "6 rotated 15°"),
+        (rotate(six, 180), "6 rotated 180°"),
+        (nine, "a real 9"),
+    ]
+    for ax, (image, name) in zip(axes[0, :4], panels, strict=True):
+        _show(ax, image, f"{name}\nCNN says {int(predict(net, image))}")
+    for ax in axes[0, 4:]:
+        ax.axis("off")
+    for k, digit in enumerate([2, 3, 7]):
+        X = _first_test_image(digit)
+        flipped = flip_horizontal(X)
+        _show(axes[1, 2 * k], X, f"a {digit}\nCNN says {int(predict(net, X))}")
+        _show(
+            axes[1, 2 * k + 1], flipped, f"flipped {digit}\nCNN says {int(predict(net, flipped))}"
+        )
+    left.suptitle("digits: rotation by 180° and flips change the label", fontsize=10)
+    photo = load_sample_image("china.jpg")[::5, ::5]
+    photo_axes = right.subplots(2, 1)
+    for ax, image, name in [
+        (photo_axes[0], photo, "a photo"),
+        (photo_axes[1], photo[:, ::-1], "flipped: still a temple"),
+    ]:
+        ax.imshow(image, interpolation="none")
+        ax.set_title(name, fontsize=9)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    right.suptitle("natural photos: a flip keeps it", fontsize=10)
+    _save_svg(fig, out)
+
+
+def draw_few_shot(out: IO[bytes]) -> None:
+    """Draw the test accuracy of each seed without and with augmentation, as SVG."""
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "augmentation-few-shot"
+    results = augmentation_study()
+    fig = _new_figure(8, 3.6)
+    axes = fig.subplots(1, 2)
+    for ax, suffix, title in [
+        (axes[0], "", "test images"),
+        (axes[1], "_perturbed", "test images rotated, shifted, noisy"),
+    ]:
+        without, with_ = 100 * results["without" + suffix], 100 * results["with" + suffix]
+        for a, b in zip(without, with_, strict=True):
+            ax.plot([0, 1], [a, b], color="gray", alpha=0.6, marker="o")
+        ax.plot(
+            [0, 1],
+            [without.mean(), with_.mean()],
+            color="C3",
+            linewidth=3,
+            marker="s",
+            label="mean of 5 seeds",
+        )
+        ax.set_xticks([0, 1], ["without\naugmentation", "with\naugmentation"])
+        ax.set_xlim(-0.3, 1.3)
+        ax.set_title(title, fontsize=10)
+        ax.set_ylabel("test accuracy (%)")
+        ax.grid(alpha=0.3)
+    axes[0].legend(loc="lower right")
+    fig.suptitle("digit_cnn trained on 20 images per digit (200 in all)", fontsize=10)
+    _save_svg(fig, out)
+
+
+def draw_shuffle(out: IO[bytes]) -> None:
+    """Draw shuffled pixels and jigsaw tiles, and the accuracy of CNN and MLP on them, as SVG."""
+    import matplotlib
+
+    matplotlib.rcParams["svg.hashsalt"] = "augmentation-shuffle"
+    permutation = torch.randperm(64, generator=torch.Generator().manual_seed(0))
+    fig = _new_figure(10, 3.8)
+    left, right = fig.subfigures(1, 2, width_ratios=[1.5, 1])
+    axes = left.subplots(2, 3)
+    for row, digit in enumerate([0, 7]):
+        X = _first_test_image(digit)
+        _show(axes[row, 0], X, "original" if row == 0 else "")
+        _show(axes[row, 1], shuffle_pixels(X, permutation), "shuffled pixels" if row == 0 else "")
+        _show(axes[row, 2], jigsaw(X, [3, 2, 1, 0]), "2x2 jigsaw tiles" if row == 0 else "")
+    left.suptitle("one fixed permutation for every image", fontsize=10)
+    results = shuffle_study()
+    ax = right.subplots()
+    names = ["cnn", "cnn_shuffled", "mlp", "mlp_shuffled"]
+    labels = ["CNN", "CNN\nshuffled", "MLP", "MLP\nshuffled"]
+    colors = ["C0", "C0", "C1", "C1"]
+    for k, name in enumerate(names):
+        values = 100 * results[name]
+        ax.bar(k, values.mean(), color=colors[k], alpha=0.5 if "shuffled" in name else 0.9)
+        ax.plot([k] * len(values), values, "k.", markersize=6)
+    ax.set_xticks(range(4), labels)
+    ax.set_ylim(85, 97)
+    ax.set_ylabel("test accuracy (%)")
+    ax.grid(alpha=0.3, axis="y")
+    right.suptitle("20 images per digit, 3 seeds", fontsize=10)
+    _save_svg(fig, out)
+
+
+FIGURES = {
+    "augmentation-examples.svg": draw_examples,
+    "augmentation-label-changes.svg": draw_label_changes,
+    "augmentation-few-shot.svg": draw_few_shot,
+    "augmentation-shuffle.svg": draw_shuffle,
+}
