@@ -1,0 +1,464 @@
+"""Object detection pieces: IoU, non-maximum suppression and a small R-CNN on digit scenes.
+
+The R-CNN here follows Girshick et al. (2014) step by step (region proposals,
+warped crops, CNN features, one linear classifier per class, box regression,
+per-image non-maximum suppression) at toy scale: "images" are 32x32 canvases
+with two handwritten digits pasted in, and the CNN is the chapter's LeNet-5.
+
+Boxes are ``(x1, y1, x2, y2)`` in pixel coordinates with ``x2, y2`` exclusive:
+the box ``(0, 0, 8, 8)`` covers the 8x8 pixels of rows and columns 0..7, and
+its area is ``(x2 - x1) * (y2 - y1) = 64``.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from typing import IO
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from snippets.cnn import single_thread
+from snippets.training import fit
+
+
+# --8<-- [start:iou]
+def box_area(boxes: np.ndarray) -> np.ndarray:
+    """Area of each box; an empty or inverted box has area 0."""
+    boxes = np.asarray(boxes, dtype=float)
+    return (boxes[..., 2] - boxes[..., 0]).clip(0) * (boxes[..., 3] - boxes[..., 1]).clip(0)
+
+
+def box_iou(boxes_a: np.ndarray, boxes_b: np.ndarray) -> np.ndarray:
+    """Intersection over union of every box in ``boxes_a`` with every box in ``boxes_b``.
+
+    Args:
+        boxes_a: shape ``(N, 4)`` (or one box, shape ``(4,)``).
+        boxes_b: shape ``(M, 4)`` (or one box).
+
+    Returns:
+        Shape ``(N, M)``: 1 for identical boxes, 0 for boxes that do not overlap.
+
+    Examples:
+        >>> box_iou([0, 0, 2, 2], [1, 0, 3, 2])  # overlap 2, union 6
+        array([[0.33333333]])
+    """
+    a = np.asarray(boxes_a, dtype=float).reshape(-1, 4)
+    b = np.asarray(boxes_b, dtype=float).reshape(-1, 4)
+    # corners of the intersection of every pair (broadcast to N x M)
+    x1 = np.maximum(a[:, None, 0], b[None, :, 0])
+    y1 = np.maximum(a[:, None, 1], b[None, :, 1])
+    x2 = np.minimum(a[:, None, 2], b[None, :, 2])
+    y2 = np.minimum(a[:, None, 3], b[None, :, 3])
+    intersection = (x2 - x1).clip(0) * (y2 - y1).clip(0)
+    union = box_area(a)[:, None] + box_area(b)[None, :] - intersection
+    return intersection / union
+
+
+def iou_by_counting(box_a: tuple[int, ...], box_b: tuple[int, ...]) -> float:
+    """IoU of two boxes with non-negative integer corners, by brute force:
+    paint both on a pixel grid and count the pixels."""
+    size = int(max(box_a[2], box_a[3], box_b[2], box_b[3]))
+    grid_a = np.zeros((size, size), dtype=bool)
+    grid_b = np.zeros((size, size), dtype=bool)
+    grid_a[box_a[1] : box_a[3], box_a[0] : box_a[2]] = True  # rows are y, columns are x
+    grid_b[box_b[1] : box_b[3], box_b[0] : box_b[2]] = True
+    return float((grid_a & grid_b).sum() / (grid_a | grid_b).sum())
+
+
+# --8<-- [end:iou]
+
+
+# --8<-- [start:nms]
+def nms(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> np.ndarray:
+    """Greedy non-maximum suppression.
+
+    Take the highest-scoring box, drop every remaining box that overlaps it
+    with IoU above ``iou_threshold``, and repeat with what is left.
+
+    Returns:
+        Indices of the kept boxes, highest score first.
+    """
+    boxes = np.asarray(boxes, dtype=float)
+    order = np.argsort(-np.asarray(scores), kind="stable")
+    keep = []
+    while order.size > 0:
+        best, rest = order[0], order[1:]
+        keep.append(int(best))
+        overlap = box_iou(boxes[best], boxes[rest])[0]
+        order = rest[overlap <= iou_threshold]
+    return np.array(keep, dtype=int)
+
+
+def nms_by_definition(boxes: np.ndarray, scores: np.ndarray, iou_threshold: float = 0.5) -> list:
+    """The same result from the definition: in score order, a box is kept when it
+    overlaps no box kept before it by more than ``iou_threshold``."""
+    kept: list[int] = []
+    for i in sorted(range(len(boxes)), key=lambda i: -scores[i]):
+        if all(iou_by_counting(boxes[i], boxes[k]) <= iou_threshold for k in kept):
+            kept.append(i)
+    return kept
+
+
+# --8<-- [end:nms]
+
+
+# --8<-- [start:box-regression]
+def _centre_size(boxes: np.ndarray) -> tuple[np.ndarray, ...]:
+    w = boxes[:, 2] - boxes[:, 0]
+    h = boxes[:, 3] - boxes[:, 1]
+    return boxes[:, 0] + w / 2, boxes[:, 1] + h / 2, w, h
+
+
+def encode_boxes(proposals: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """R-CNN's regression targets ``(tx, ty, tw, th)`` that move each proposal onto its target.
+
+    Shifts are measured in proposal widths and heights, size changes as log
+    ratios, so the targets do not depend on the size of the box.
+    """
+    px, py, pw, ph = _centre_size(np.asarray(proposals, dtype=float).reshape(-1, 4))
+    gx, gy, gw, gh = _centre_size(np.asarray(targets, dtype=float).reshape(-1, 4))
+    return np.stack([(gx - px) / pw, (gy - py) / ph, np.log(gw / pw), np.log(gh / ph)], axis=1)
+
+
+def decode_boxes(proposals: np.ndarray, deltas: np.ndarray) -> np.ndarray:
+    """Apply predicted ``(tx, ty, tw, th)`` to the proposals: the inverse of ``encode_boxes``."""
+    px, py, pw, ph = _centre_size(np.asarray(proposals, dtype=float).reshape(-1, 4))
+    cx, cy = px + deltas[:, 0] * pw, py + deltas[:, 1] * ph
+    w, h = pw * np.exp(deltas[:, 2]), ph * np.exp(deltas[:, 3])
+    return np.stack([cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2], axis=1)
+
+
+# --8<-- [end:box-regression]
+
+
+# --8<-- [start:scenes]
+SCENE_SIZE = 32
+DIGIT_SIZES = (8, 10, 12)
+
+
+def make_scene(
+    images: torch.Tensor, labels: torch.Tensor, rng: np.random.Generator, num_digits: int = 2
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray]:
+    """Paste digit images, resized to 8, 10 or 12 pixels, at random places on a blank 32x32 canvas.
+
+    Returns:
+        The scene ``(32, 32)``, the true boxes ``(num_digits, 4)`` and their classes.
+    """
+    scene = torch.zeros(SCENE_SIZE, SCENE_SIZE)
+    chosen = rng.choice(len(images), num_digits, replace=False)
+    boxes: list[np.ndarray] = []
+    for i in chosen:
+        for size in rng.permutation(DIGIT_SIZES):  # a random size that still fits
+            places = propose_regions(sizes=(size,), stride=1)  # every place (function below)
+            if boxes:  # keep the places that do not overlap the digits already there
+                places = places[box_iou(places, np.array(boxes)).max(axis=1) == 0]
+            if len(places) > 0:
+                break
+        box = places[rng.integers(len(places))]
+        x, y, size = int(box[0]), int(box[1]), int(box[2] - box[0])
+        digit = F.interpolate(images[i : i + 1], size=(size, size), mode="bilinear")
+        scene[y : y + size, x : x + size] = digit[0, 0]
+        boxes.append(box)
+    return scene, np.array(boxes), labels[chosen].numpy()
+
+
+# --8<-- [end:scenes]
+
+
+# --8<-- [start:proposals]
+def propose_regions(sizes: tuple[int, ...] = (8, 10, 12), stride: int = 2) -> np.ndarray:
+    """Class-agnostic region proposals: square windows of several sizes on a grid.
+
+    R-CNN used selective search (Uijlings et al., 2013), about 2,000 regions
+    per image grown from a segmentation; on blank-background toy scenes a
+    grid of windows does the same job.
+    """
+    boxes = [
+        (x, y, x + size, y + size)
+        for size in sizes
+        for y in range(0, SCENE_SIZE - size + 1, stride)
+        for x in range(0, SCENE_SIZE - size + 1, stride)
+    ]
+    return np.array(boxes, dtype=float)
+
+
+def warp_regions(scene: torch.Tensor, boxes: np.ndarray, size: int = 8) -> torch.Tensor:
+    """Cut every box out of the scene and resize it to ``size x size`` (R-CNN's "warp").
+
+    Returns:
+        Shape ``(len(boxes), 1, size, size)``: a batch the CNN can take.
+    """
+    crops = [
+        F.interpolate(scene[None, None, y1:y2, x1:x2], size=(size, size), mode="bilinear")
+        for x1, y1, x2, y2 in boxes.astype(int)
+    ]
+    return torch.cat(crops)
+
+
+# --8<-- [end:proposals]
+
+
+# --8<-- [start:rcnn]
+BACKGROUND = 10  # class index of "no digit here"; digits are 0..9
+
+
+@dataclass
+class RCNN:
+    """A trained R-CNN: a fine-tuned CNN and linear models on its features."""
+
+    net: nn.Sequential  # LeNet-5 fine-tuned on warped regions, 11 outputs
+    classifiers: np.ndarray  # (85, 11): one linear classifier per class, last row the bias
+    regressor: np.ndarray  # (85, 4): box regression from the same features
+
+
+def cnn_features(net: nn.Sequential, crops: torch.Tensor) -> np.ndarray:
+    """Activations of the layer before the output (F6 of LeNet-5, 84 numbers per crop)."""
+    with torch.no_grad():
+        return net[:-1](crops).double().numpy()
+
+
+def fit_linear(features: np.ndarray, targets: np.ndarray, alpha: float = 1.0) -> np.ndarray:
+    """Ridge regression in closed form; returns weights with the bias as last row."""
+    X = np.hstack([features, np.ones((len(features), 1))])
+    return np.linalg.solve(X.T @ X + alpha * np.eye(X.shape[1]), X.T @ targets)
+
+
+def apply_linear(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Outputs of the linear models fitted by ``fit_linear``."""
+    return np.hstack([features, np.ones((len(features), 1))]) @ weights
+
+
+def sample_regions(
+    images: torch.Tensor, labels: torch.Tensor, num_scenes: int, rng: np.random.Generator
+) -> tuple[torch.Tensor, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Training regions from ``num_scenes`` scenes: per scene the true boxes, up to 3
+    proposals per digit with IoU >= 0.5, 8 proposals that cut a digit (0 < IoU < 0.5)
+    and 1 empty proposal.
+
+    Returns:
+        Warped crops, region boxes, the true box each region overlaps most,
+        that box's class, and the IoU between the two.
+    """
+    proposals = propose_regions()
+    parts: list[tuple] = []
+    for _ in range(num_scenes):
+        scene, boxes, classes = make_scene(images, labels, rng)
+        overlaps = box_iou(proposals, boxes)
+        nearest, best = overlaps.argmax(axis=1), overlaps.max(axis=1)
+        picked = [
+            rng.permutation(np.flatnonzero((best >= 0.5) & (nearest == k)))[:3]
+            for k in range(len(boxes))
+        ]
+        picked.append(rng.choice(np.flatnonzero((best > 0) & (best < 0.5)), 8, replace=False))
+        picked.append(rng.choice(np.flatnonzero(best == 0), 1, replace=False))
+        index = np.concatenate(picked)
+        regions = np.concatenate([boxes, proposals[index]])
+        matched = np.concatenate([np.arange(len(boxes)), nearest[index]])
+        ious = np.concatenate([np.ones(len(boxes)), best[index]])
+        parts.append(
+            (warp_regions(scene, regions), regions, boxes[matched], classes[matched], ious)
+        )
+    crops, regions, targets, classes, ious = zip(*parts, strict=True)
+    return torch.cat(crops), *(np.concatenate(x) for x in (regions, targets, classes, ious))
+
+
+def train_rcnn(
+    pretrained: nn.Sequential,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    num_scenes: int = 1000,
+    num_epochs: int = 8,
+    seed: int = 0,
+) -> RCNN:
+    """Train the three parts of R-CNN with the labelling rules of Girshick et al. (2014).
+
+    1. Fine-tune a copy of ``pretrained`` with a new 11-way output layer:
+       regions with IoU >= 0.5 take the digit's class, all others are background.
+    2. One linear classifier per class on the CNN features: positives are the
+       true boxes only, negatives the regions with IoU < 0.3 (target +1 / -1).
+    3. Box regression on the regions with IoU >= 0.6.
+    """
+    rng = np.random.default_rng(seed)
+    crops, regions, targets, classes, ious = sample_regions(images, labels, num_scenes, rng)
+
+    net = copy.deepcopy(pretrained)  # keep the digit classifier as it is
+    torch.manual_seed(seed)
+    net[-1] = nn.Linear(net[-1].in_features, BACKGROUND + 1)
+    y = torch.from_numpy(np.where(ious >= 0.5, classes, BACKGROUND))
+    with single_thread():
+        fit(net, crops, y, num_epochs=num_epochs, lr=1e-2, batch_size=256, seed=seed)
+        features = cnn_features(net, crops)
+
+    used = (ious == 1) | (ious < 0.3)
+    class_of_region = np.where(ious == 1, classes, BACKGROUND)[used]
+    one_vs_rest = np.where(class_of_region[:, None] == np.arange(BACKGROUND + 1), 1.0, -1.0)
+    close = ious >= 0.6
+    deltas = encode_boxes(regions[close], targets[close])
+    return RCNN(
+        net=net,
+        classifiers=fit_linear(features[used], one_vs_rest),
+        regressor=fit_linear(features[close], deltas, alpha=10.0),
+    )
+
+
+def score_regions(
+    rcnn: RCNN, scene: torch.Tensor
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Steps 1 to 4 for every proposal of one scene.
+
+    Returns:
+        The proposals ``(K, 4)``, their boxes after regression ``(K, 4)``,
+        the best class of each ``(K,)`` and its score ``(K,)``.
+    """
+    proposals = propose_regions()  # 1. region proposals
+    crops = warp_regions(scene, proposals)  # 2. warped crops
+    with single_thread():
+        features = cnn_features(rcnn.net, crops)  # 3. CNN features
+    scores = apply_linear(features, rcnn.classifiers)  # 4. per-class scores (K, 11)
+    boxes = decode_boxes(proposals, apply_linear(features, rcnn.regressor))  # 5. regression
+    return proposals, boxes, scores.argmax(axis=1), scores.max(axis=1)
+
+
+def detect(
+    rcnn: RCNN, scene: torch.Tensor, score_threshold: float = 0.0, iou_threshold: float = 0.3
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Detect digits in one scene: score every proposal, drop background and weak
+    scores, then let non-maximum suppression keep the best box of each cluster.
+
+    Returns:
+        Boxes ``(D, 4)`` after regression, classes ``(D,)``, scores ``(D,)``
+        (highest first) and the proposals the boxes came from ``(D, 4)``.
+    """
+    proposals, boxes, classes, scores = score_regions(rcnn, scene)
+    candidates = np.flatnonzero((classes != BACKGROUND) & (scores > score_threshold))
+    kept = candidates[nms(boxes[candidates], scores[candidates], iou_threshold)]
+    return boxes[kept], classes[kept], scores[kept], proposals[kept]
+
+
+# --8<-- [end:rcnn]
+
+
+# --8<-- [start:evaluate]
+def match_detections(
+    boxes: np.ndarray, classes: np.ndarray, true_boxes: np.ndarray, true_classes: np.ndarray
+) -> list[tuple[int, int]]:
+    """Pairs (detection, true box) under the PASCAL VOC rule: same class, IoU >= 0.5,
+    each true box matched at most once. Detections must come highest score first."""
+    free = list(range(len(true_boxes)))
+    pairs = []
+    for d, (box, cls) in enumerate(zip(boxes, classes, strict=True)):
+        overlaps = [(box_iou(box, true_boxes[k])[0, 0], k) for k in free if true_classes[k] == cls]
+        if overlaps and max(overlaps)[0] >= 0.5:
+            k = max(overlaps)[1]
+            pairs.append((d, k))
+            free.remove(k)
+    return pairs
+
+
+def evaluate(
+    rcnn: RCNN, images: torch.Tensor, labels: torch.Tensor, num_scenes: int = 100, seed: int = 1
+) -> dict[str, float]:
+    """Recall and precision on new scenes, and the mean IoU of the correct detections
+    before (the proposal) and after box regression."""
+    rng = np.random.default_rng(seed)
+    num_true = num_detections = 0
+    before, after = [], []
+    for _ in range(num_scenes):
+        scene, true_boxes, true_classes = make_scene(images, labels, rng)
+        boxes, classes, _, proposals = detect(rcnn, scene)
+        for d, k in match_detections(boxes, classes, true_boxes, true_classes):
+            before.append(box_iou(proposals[d], true_boxes[k])[0, 0])
+            after.append(box_iou(boxes[d], true_boxes[k])[0, 0])
+        num_true += len(true_boxes)
+        num_detections += len(boxes)
+    return {
+        "recall": len(after) / num_true,
+        "precision": len(after) / max(num_detections, 1),
+        "iou_before_regression": float(np.mean(before)) if before else 0.0,
+        "iou_after_regression": float(np.mean(after)) if after else 0.0,
+    }
+
+
+# --8<-- [end:evaluate]
+
+
+# --------------------------------------------------------------------------
+# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# --------------------------------------------------------------------------
+
+FIGURE_SCENE_SEED = 0  # the scene shown on the page
+
+
+def _draw_boxes(ax, boxes, color, labels=None, linewidth=1.5, alpha=1.0) -> None:
+    from matplotlib.patches import Rectangle
+
+    for i, (x1, y1, x2, y2) in enumerate(boxes):
+        # pixel (row r, column c) is drawn centred on (c, r), so box edges sit at -0.5
+        ax.add_patch(
+            Rectangle(
+                (x1 - 0.5, y1 - 0.5),
+                x2 - x1,
+                y2 - y1,
+                fill=False,
+                edgecolor=color,
+                linewidth=linewidth,
+                alpha=alpha,
+            )
+        )
+        if labels is not None:  # inside the box, top left, on a white patch
+            ax.text(
+                max(x1, 0) - 0.3,
+                max(y1, 0) + 0.6,
+                labels[i],
+                color=color,
+                fontsize=9,
+                weight="bold",
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8},
+            )
+
+
+def draw_rcnn(out: IO[bytes]) -> None:
+    """Draw one test scene: true boxes, candidate windows before NMS, detections after NMS."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    from snippets.cnn import train_lenet5
+    from snippets.data import load_digit_images
+
+    matplotlib.rcParams["svg.hashsalt"] = "detection-rcnn"
+    data = load_digit_images()
+    net, _, _ = train_lenet5()
+    rcnn = train_rcnn(net, data.X_train, data.y_train)
+    scene, true_boxes, true_classes = make_scene(
+        data.X_test, data.y_test, np.random.default_rng(FIGURE_SCENE_SEED)
+    )
+    _, boxes, classes, scores = score_regions(rcnn, scene)
+    candidates = (classes != BACKGROUND) & (scores > 0)
+    found_boxes, found_classes, found_scores, _ = detect(rcnn, scene)
+
+    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    axes = fig.subplots(1, 3)
+    titles = [
+        "scene and true boxes",
+        f"{candidates.sum()} candidate boxes (score > 0)",
+        f"{len(found_boxes)} detections after NMS",
+    ]
+    for ax, title in zip(axes, titles, strict=True):
+        ax.imshow(scene.numpy(), cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(title, fontsize=10)
+        ax.set_xlim(-0.5, SCENE_SIZE - 0.5)
+        ax.set_ylim(SCENE_SIZE - 0.5, -0.5)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    _draw_boxes(axes[0], true_boxes, "tab:green", [str(c) for c in true_classes])
+    _draw_boxes(axes[1], boxes[candidates], "tab:orange", linewidth=1, alpha=0.5)
+    labels = [f"{c}: {s:.2f}" for c, s in zip(found_classes, found_scores, strict=True)]
+    _draw_boxes(axes[2], found_boxes, "tab:blue", labels, linewidth=2)
+    fig.savefig(out, format="svg", metadata={"Date": None})
+
+
+FIGURES = {"detection-rcnn.svg": draw_rcnn}
