@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import torch
 from torch import nn
 
@@ -16,7 +18,7 @@ def fit(
     lr: float = 1e-3,
     batch_size: int = 64,
     seed: int = 0,
-    params=None,
+    params: Iterable[nn.Parameter] | Iterable[dict] | None = None,
 ) -> list[float]:
     """Train ``net`` with Adam and cross-entropy; return the mean loss of each epoch.
 
