@@ -19,13 +19,17 @@ ROOT = Path(__file__).resolve().parent.parent
 OWN_HOSTS = {"127.0.0.1:8000"}  # site_url when SITE_URL is unset
 
 
-def build(site: Path, docs: Path | None = None) -> subprocess.CompletedProcess:
-    """Run ``mkdocs build --strict`` into ``site`` (optionally from another docs folder)."""
+def build(
+    site: Path, docs: Path | None = None, language: str | None = None
+) -> subprocess.CompletedProcess:
+    """Run ``mkdocs build --strict`` into ``site``, from another docs folder or one language."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     env.pop("SITE_URL", None)
     env.pop("DOCS_LANGUAGE", None)
     if docs is not None:
         env["DOCS_DIR"] = str(docs)
+    if language is not None:
+        env["DOCS_LANGUAGE"] = language
     return subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
         cwd=ROOT,
@@ -178,7 +182,7 @@ def test_broken_anchor_and_missing_snippet_fail_the_strict_build(site, tmp_path)
         page.read_text(encoding="utf-8").replace("(#vanishing-gradients)", "(#no-such-anchor)"),
         encoding="utf-8",
     )
-    result = build(tmp_path / "site", docs)
+    result = build(tmp_path / "site", docs, language="en")
     assert result.returncode != 0
     assert "en/activations.md" in result.stderr and "no-such-anchor" in result.stderr
 
@@ -186,7 +190,7 @@ def test_broken_anchor_and_missing_snippet_fail_the_strict_build(site, tmp_path)
         page.read_text(encoding="utf-8").replace("activations.py:xor", "activations.py:nope"),
         encoding="utf-8",
     )
-    result = build(tmp_path / "site2", docs)
+    result = build(tmp_path / "site2", docs, language="en")
     assert result.returncode != 0
     assert "nope" in result.stderr
 
@@ -195,6 +199,6 @@ def test_malformed_front_matter_fails_the_build(site, tmp_path):
     docs = docs_copy(tmp_path)
     page = docs / "ko/index.md"
     page.write_text("---\ndescription: a: b\n---\n\n# 홈 { #home }\n", encoding="utf-8")
-    result = build(tmp_path / "site", docs)
+    result = build(tmp_path / "site", docs, language="ko")
     assert result.returncode != 0
     assert "ko/index.md:2: malformed front matter" in result.stderr
