@@ -21,12 +21,9 @@ Three jobs the plugins do not do on their own in a bilingual site:
 from __future__ import annotations
 
 import hashlib
-import importlib
-import io
 import json
 import logging
 import os
-import pkgutil
 import time
 from pathlib import Path
 
@@ -45,7 +42,8 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 CACHE = Path(os.environ.get("DOCS_CACHE_DIR") or ROOT / ".cache")
 FIGURE_DIR = "assets/figures"
 
-_figure_svgs: dict[str, bytes] = {}
+# the figures of the last build, by content key (mkdocs serve rebuilds in one process)
+_figure_cache: dict[str, dict[str, bytes]] = {}
 
 
 def shown(path: Path) -> str:
@@ -175,40 +173,52 @@ def _wrap_notebook(file: File, config) -> File:
 # --------------------------------------------------------------------------
 
 
-def figure_registry() -> dict[str, object]:
-    """Collect ``FIGURES`` from every module of the ``snippets`` package."""
-    import snippets
-
-    registry: dict[str, object] = {}
-    for module_info in pkgutil.iter_modules(snippets.__path__):
-        module = importlib.import_module(f"snippets.{module_info.name}")
-        for name, draw in getattr(module, "FIGURES", {}).items():
-            if name in registry:
-                raise PluginError(
-                    f"snippets/{module_info.name}.py: figure {name!r} is defined twice"
-                )
-            registry[name] = draw
-    return registry
-
-
 def render_figures() -> dict[str, bytes]:
-    """Return every registered figure as SVG bytes (cached by content)."""
-    if _figure_svgs:
-        return _figure_svgs
-    cache = CACHE / "figures" / content_key()
-    for name, draw in sorted(figure_registry().items()):
-        path = cache / name
-        if not path.exists():
-            buffer = io.BytesIO()
-            try:
-                draw(buffer)
-            except Exception as error:  # a figure that fails must fail the build
-                raise PluginError(f"figure {name!r} ({draw.__module__}): {error!r}") from error
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_bytes(buffer.getvalue())
-            log.info("Drew figure %s", name)
-        _figure_svgs[name] = path.read_bytes()
-    return _figure_svgs
+    """Return every figure of ``snippets`` as SVG bytes, drawn once per content.
+
+    Figures are drawn in fresh processes, in parallel: a figure reflects the
+    code on disk even in a long-running ``mkdocs serve``, and a slow one
+    (most train a small model) does not hold up the others.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    key = content_key()
+    if key in _figure_cache:
+        return _figure_cache[key]
+    cache = CACHE / "figures" / key
+    manifest = cache / "manifest.json"
+    if manifest.exists():
+        registry = json.loads(manifest.read_text(encoding="utf-8"))
+    else:
+        registry = None
+    missing = [] if registry is None else [n for n in registry if not (cache / n).exists()]
+    if registry is None or missing:
+        import snippets
+
+        workers = max(1, os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            if registry is None:
+                try:
+                    registry = pool.submit(snippets.figures).result()
+                except ValueError as error:
+                    raise PluginError(f"snippets: {error}") from None
+                missing = [n for n in registry if not (cache / n).exists()]
+            started = time.perf_counter()
+            futures = {n: pool.submit(snippets.draw_figure, registry[n]) for n in missing}
+            cache.mkdir(parents=True, exist_ok=True)
+            for name, future in sorted(futures.items()):
+                try:
+                    svg = future.result()
+                except Exception as error:  # a figure that fails must fail the build
+                    raise PluginError(f"figure {name!r} ({registry[name]}): {error!r}") from None
+                (cache / name).write_bytes(svg)
+            if futures:
+                log.info("Drew %d figures in %.1f s", len(futures), time.perf_counter() - started)
+        manifest.write_text(json.dumps(registry, indent=1), encoding="utf-8")
+    _figure_cache.clear()
+    _figure_cache[key] = {name: (cache / name).read_bytes() for name in registry}
+    return _figure_cache[key]
 
 
 # --------------------------------------------------------------------------
@@ -218,12 +228,18 @@ def render_figures() -> dict[str, bytes]:
 
 @event_priority(-200)  # after mkdocs-static-i18n (-100) has rebuilt the files
 def on_files(files: Files, config) -> Files:
-    run_all_notebooks(Path(config.docs_dir))
+    from concurrent.futures import ThreadPoolExecutor
+
+    # figures (process pool) and notebooks (kernels) share the cores
+    with ThreadPoolExecutor(max_workers=1) as background:
+        figures = background.submit(render_figures)
+        run_all_notebooks(Path(config.docs_dir))
+        svgs = figures.result()
     # in place: ``files`` is i18n's Files subclass, which resolves links per language
     for file in [f for f in files if f.src_uri.endswith(".ipynb")]:
         files.remove(file)
         files.append(_wrap_notebook(file, config))
-    for name, svg in render_figures().items():
+    for name, svg in svgs.items():
         files.append(File.generated(config, f"{FIGURE_DIR}/{name}", content=svg))
     return files
 

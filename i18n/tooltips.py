@@ -15,6 +15,7 @@ from i18n.glossary import Term
 TAG = re.compile(r"(<[^>]+>)")
 SKIP = {
     *("code", "pre", "a", "abbr", "script", "style", "svg", "button", "summary", "title"),
+    "blockquote",  # quotes of the article stay as the article wrote them
     *("h1", "h2", "h3", "h4", "h5", "h6", "figcaption", "textarea", "select", "label"),
 }
 NAME = re.compile(r"^<\s*(/?)\s*([a-zA-Z0-9]+)")

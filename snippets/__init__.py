@@ -1,0 +1,37 @@
+"""The code every page shows and the tests run: one module per concept.
+
+A module may define ``FIGURES = {"name.svg": draw}``, where ``draw(out)`` writes
+an SVG. The site build (``hooks/site.py``) calls the two functions below in fresh
+processes, so a figure always reflects the code as it is on disk.
+"""
+
+from __future__ import annotations
+
+import importlib
+import io
+import pkgutil
+
+
+def figures() -> dict[str, str]:
+    """Map each figure's file name to the ``module:function`` that draws it.
+
+    Raises:
+        ValueError: two modules define the same figure name.
+    """
+    found: dict[str, str] = {}
+    for info in pkgutil.iter_modules(__path__):
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        for name, draw in getattr(module, "FIGURES", {}).items():
+            target = f"{module.__name__}:{draw.__name__}"
+            if name in found:
+                raise ValueError(f"figure {name!r} is defined by {found[name]} and {target}")
+            found[name] = target
+    return found
+
+
+def draw_figure(target: str) -> bytes:
+    """Run the ``module:function`` that draws a figure and return its SVG bytes."""
+    module_name, function_name = target.split(":")
+    buffer = io.BytesIO()
+    getattr(importlib.import_module(module_name), function_name)(buffer)
+    return buffer.getvalue()

@@ -112,10 +112,20 @@ def test_notebook_page_is_rendered_with_outputs(site, prefix):
     assert 'href="activations.ipynb" download' in text
 
 
-def test_figures_are_drawn_and_embedded(site):
-    for name in ("activations.svg", "gradient-norms.svg"):
+def test_every_figure_is_drawn_and_shown_in_both_languages(site):
+    import snippets
+
+    pages = {
+        lang: "".join(p.read_text(encoding="utf-8") for p in (ROOT / "docs" / lang).rglob("*.md"))
+        for lang in ("ko", "en")
+    }
+    figures = snippets.figures()
+    assert len(figures) >= 20
+    for name in figures:
         svg = (site / "assets/figures" / name).read_text(encoding="utf-8")
-        assert "<svg" in svg
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg[:1000], name
+        for lang, text in pages.items():
+            assert f"assets/figures/{name}" in text, f"docs/{lang}: no page shows {name}"
     assert 'src="../assets/figures/activations.svg"' in html(site, "activations/")
     assert 'src="../../assets/figures/activations.svg"' in html(site, "en/activations/")
 

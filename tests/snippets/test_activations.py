@@ -65,13 +65,3 @@ def test_relu_with_bad_init_still_vanishes():
 def test_unknown_init_is_rejected():
     with pytest.raises(ValueError, match="unknown init"):
         act.deep_mlp("relu", "zeros")
-
-
-def test_figures_are_svg():
-    import io
-
-    for name, draw in act.FIGURES.items():
-        buffer = io.BytesIO()
-        draw(buffer)
-        assert name.endswith(".svg")
-        assert b"<svg" in buffer.getvalue()[:500]

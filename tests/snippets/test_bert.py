@@ -1,7 +1,5 @@
 """BERT in miniature, and the claims the BERT and RAG chapter makes about it."""
 
-import io
-
 import numpy as np
 import pytest
 import torch
@@ -180,13 +178,3 @@ def test_latency_is_measured_in_milliseconds():
     net = bert.BertEncoder(bert.TINY)
     latency = bert.cpu_latency_ms(net, num_tokens=8, repeats=3)
     assert 0 < latency < 1000
-
-
-def test_figures_are_svg(monkeypatch):
-    # the training curves are tested above; draw the figure from fixed numbers
-    monkeypatch.setattr(bert, "order_task_curves", lambda: {"a": [0.7, 0.1], "b": [0.7, 0.69]})
-    for name, draw in bert.FIGURES.items():
-        buffer = io.BytesIO()
-        draw(buffer)
-        assert name.startswith("bert-") and name.endswith(".svg")
-        assert b"<svg" in buffer.getvalue()[:500]
