@@ -191,26 +191,10 @@ def fit_augmented(
     The batch order does not depend on ``augmentation``: with the same
     ``seed``, a run with and a run without augmentation differ only in it.
     """
-    order_generator = torch.Generator().manual_seed(seed)
-    augment_generator = torch.Generator().manual_seed(seed + 10_000)
-    optimizer = torch.optim.Adam(net.parameters(), lr=lr)
-    loss_fn = nn.CrossEntropyLoss()
-    losses = []
-    net.train()
-    for _ in range(num_epochs):
-        X_epoch = X if augmentation is None else augmentation(X, augment_generator)
-        order = torch.randperm(len(X), generator=order_generator)
-        total = 0.0
-        for start in range(0, len(X), batch_size):
-            batch = order[start : start + batch_size]
-            optimizer.zero_grad()
-            loss = loss_fn(net(X_epoch[batch]), y[batch])
-            loss.backward()
-            optimizer.step()
-            total += loss.item() * len(batch)
-        losses.append(total / len(X))
-    net.eval()
-    return losses
+    return fit(
+        net, X, y, augment=augmentation, num_epochs=num_epochs, lr=lr, batch_size=batch_size,
+        seed=seed,
+    )  # fmt: skip
 
 
 def augmentation_study(
