@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KATEX_VERSION := 0.19.1
 
-.PHONY: help setup serve serve-en serve-ko build test test-fast check lint format bench clean vendor-katex
+.PHONY: help browser setup serve serve-en serve-ko build test test-fast check lint format bench clean vendor-katex
 
 help:  ## Show this help.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -27,21 +27,33 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e .
 	@touch $@
 
+# The browser tests drive Debian's Chromium (Playwright's own download fails offline);
+# fonts-noto-cjk gives it Korean glyphs. Installed once, with apt, when missing.
+CHROMIUM ?= /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+$(CHROMIUM) $(CJK_FONT):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk
+
+browser: $(CHROMIUM) $(CJK_FONT)  ## Install Debian's chromium + fonts-noto-cjk for the browser tests (skipped when present).
+
 setup: $(STAMP)  ## Create .venv and install the pinned dependencies (skipped when up to date).
 
 serve: $(STAMP)  ## Set up, then preview both languages at http://127.0.0.1:8000 (Korean at /, English at /en/).
 	$(BIN)/mkdocs serve --livereload
 
 serve-en: $(STAMP)  ## Preview one language only, faster (also serve-ko).
-	DOCS_LANGUAGES=en $(BIN)/mkdocs serve --livereload
+	DOCS_LANGUAGE=en $(BIN)/mkdocs serve --livereload
 
 serve-ko: $(STAMP)
-	DOCS_LANGUAGES=ko $(BIN)/mkdocs serve --livereload
+	DOCS_LANGUAGE=ko $(BIN)/mkdocs serve --livereload
 
 build: $(STAMP)  ## Build the site into site/ with --strict.
 	$(BIN)/mkdocs build --strict
 
-test: $(STAMP)  ## Set up, then run every check: lint, twin check, page examples, unit tests, strict build.
+test: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Set up, then run every check: lint, twin check, page examples, unit tests, strict build, browser.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m i18n check

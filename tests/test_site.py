@@ -2,50 +2,19 @@
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.offline import third_party_requests
+from tests.sitebuild import build
 
 pytestmark = pytest.mark.build
 
 ROOT = Path(__file__).resolve().parent.parent
 OWN_HOSTS = {"127.0.0.1:8000"}  # site_url when SITE_URL is unset
-
-
-def build(
-    site: Path, docs: Path | None = None, language: str | None = None
-) -> subprocess.CompletedProcess:
-    """Run ``mkdocs build --strict`` into ``site``, from another docs folder or one language."""
-    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
-    env.pop("SITE_URL", None)
-    env.pop("DOCS_LANGUAGE", None)
-    if docs is not None:
-        env["DOCS_DIR"] = str(docs)
-    if language is not None:
-        env["DOCS_LANGUAGE"] = language
-    return subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-@pytest.fixture(scope="session")
-def site(tmp_path_factory) -> Path:
-    out = tmp_path_factory.mktemp("site")
-    result = build(out)
-    assert result.returncode == 0, result.stdout + result.stderr
-    return out
 
 
 def html(site: Path, url: str) -> str:
