@@ -1,0 +1,326 @@
+"""MkDocs hook: one search index per language, and Korean word-form analysis.
+
+Material's search with mkdocs-static-i18n has two problems (STACK-NOTES item 9):
+one index holds both languages, and Korean text is split on spaces only, so a
+query matches the start of an eojeol and nothing else (``함수`` never finds
+``활성화함수를``, ``사라지다`` never finds ``사라지는``).
+
+What this hook does, after i18n has written the combined index:
+
+1. Splits it: the default language's entries stay in ``search/search_index.json``,
+   every other language's go to ``<lang>/search/search_index.json`` with the
+   ``<lang>/`` prefix removed. Entries i18n dropped as duplicates (pages that
+   are identical in both languages, like the API reference) are restored.
+2. Points every page at its language's index: in the page's ``__config`` JSON,
+   ``base`` becomes the language root (``../en/``) and ``search`` becomes the
+   wrapper worker ``assets/javascripts/search/worker.js`` (which runs
+   Material's own worker inside it).
+3. Analyses each Korean eojeol of the index with Kiwi (kiwipiepy), and ships
+   the result in the index's ``config.analysis``: for every chunk the browser
+   will tokenize, its segmentation into contiguous pieces (content / particle
+   or ending) and the stems each content piece also stands for (``사라진`` →
+   ``사라지``; ``활성화함수`` → ``활성화``, ``함수``). The glossary
+   (``i18n/glossary.yml``) adds cross-language terms. The browser side lives in
+   ``overrides/assets/javascripts/search/``.
+
+The analysis is cached in ``<cache>/search/`` by chunk, so warm builds only
+analyse new text. If the analyser cannot be loaded, the build fails.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import itertools
+import json
+import logging
+import os
+import re
+from pathlib import Path
+
+import yaml
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+
+log = logging.getLogger("mkdocs.hooks.search")
+
+ROOT = Path(__file__).resolve().parent.parent
+CACHE = Path(os.environ.get("DOCS_CACHE_DIR") or ROOT / ".cache")
+GLOSSARY = ROOT / "i18n" / "glossary.yml"
+WORKER = "assets/javascripts/search/worker.js"
+# bump when the segmentation rules below change: the cache is keyed by it
+ANALYSIS_VERSION = "1"
+
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+TAG = re.compile(r"<[^>]*>")
+CONFIG_SCRIPT = re.compile(
+    r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S
+)
+MATERIAL_WORKER = re.compile(
+    r"^(?P<dir>.*assets/javascripts/)workers/(?P<name>search\.[0-9a-f]+\.min\.js)$"
+)
+
+# Ranking: a reader who types a concept wants the chapter that explains it; the
+# lab, the API reference, the glossary and the corrections appendix mention the
+# same terms and come after it (a title match still brings them first: 용어집).
+SECONDARY = {"labs": 0.5, "reference": 0.5, "glossary": 0.5, "corrections": 0.5}
+
+# Kiwi tags (without the -I/-R irregular marks) whose morphemes carry meaning; the
+# rest (particles J*, endings E*, copula, verb-making suffixes 하/되, punctuation)
+# form the "tail" of an eojeol that a query never needs to match.
+CONTENT_TAGS = {
+    "NNG", "NNP", "NNB", "NR", "NP", "VV", "VA", "MM", "MAG", "MAJ", "IC",
+    "XR", "XPN", "XSN", "SL", "SH", "SN",
+}  # fmt: skip
+
+
+def _kiwi_version() -> str:
+    try:
+        import kiwipiepy
+        import kiwipiepy_model
+    except ImportError as error:  # the build must not fall back to prefix-only Korean search
+        raise PluginError(
+            f"search: the Korean analyser cannot be loaded ({error}). "
+            "Install the pinned dependencies (make setup)."
+        ) from error
+    return f"{kiwipiepy.__version__}-{kiwipiepy_model.__version__}"
+
+
+class Analyser:
+    """Kiwi, loaded on first use, with a per-chunk cache on disk."""
+
+    def __init__(self) -> None:
+        self.version = _kiwi_version()
+        self.path = CACHE / "search" / f"analysis-{self.version}-{ANALYSIS_VERSION}.json"
+        self.cache: dict[str, list] = {}
+        if self.path.exists():
+            self.cache = json.loads(self.path.read_text(encoding="utf-8"))
+        self._kiwi = None
+
+    @property
+    def kiwi(self):
+        if self._kiwi is None:
+            try:
+                from kiwipiepy import Kiwi
+
+                self._kiwi = Kiwi()
+            except Exception as error:
+                raise PluginError(f"search: Kiwi failed to load its model: {error}") from error
+        return self._kiwi
+
+    def analyse(self, chunks: set[str]) -> dict[str, list]:
+        """Segment every chunk (cached); return chunk -> pieces."""
+        missing = sorted(chunk for chunk in chunks if chunk not in self.cache)
+        if missing:
+            for chunk, tokens in zip(missing, self.kiwi.tokenize(missing), strict=True):
+                self.cache[chunk] = segment(chunk, tokens)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
+            tmp.write_text(json.dumps(self.cache, ensure_ascii=False), encoding="utf-8")
+            os.replace(tmp, self.path)
+            log.info("search: analysed %d new Korean chunks", len(missing))
+        return {chunk: self.cache[chunk] for chunk in chunks}
+
+
+def segment(chunk: str, tokens) -> list:
+    """Split ``chunk`` into contiguous pieces from Kiwi's morphemes.
+
+    A content piece is ``[surface, *stems]`` (stems that differ from the
+    surface); a tail piece (particles, endings) is a plain string. The pieces
+    always concatenate to ``chunk.lower()``.
+    """
+    text = chunk.lower()
+    runs: list[list] = []  # [is_content, start, end, morphemes]
+    for token in tokens:
+        tag = token.tag.split("-")[0]
+        content = tag in CONTENT_TAGS
+        start, end = token.start, token.start + token.len
+        if runs and runs[-1][0] == content:
+            runs[-1][2] = max(runs[-1][2], end)
+            runs[-1][3].append((token.form, tag))
+        else:
+            runs.append([content, start, end, [(token.form, tag)]])
+    if not runs:
+        return [[text]]
+    # piece boundaries: a contracted syllable (사라진 = 사라지 + ㄴ) stays with the content
+    cuts = [0]
+    for previous, run in itertools.pairwise(runs):
+        cut = previous[2] if previous[0] else run[1]
+        cuts.append(min(max(cut, cuts[-1]), len(text)))
+    cuts.append(len(text))
+    pieces: list = []
+    for run, start, end in zip(runs, cuts[:-1], cuts[1:], strict=True):
+        surface = text[start:end]
+        if not surface:
+            continue
+        if not run[0]:
+            if pieces and isinstance(pieces[-1], str):
+                pieces[-1] += surface
+            else:
+                pieces.append(surface)
+            continue
+        stems: list[str] = []
+        for form, tag in run[3]:
+            form = form.lower()
+            if tag == "XSN" and stems:
+                stems[-1] += form  # 활성 + 화 -> 활성화
+            elif stems and stems[-1].endswith("\0"):
+                stems[-1] = stems[-1][:-1] + form  # 비 + 선형 -> 비선형
+            else:
+                stems.append(form + "\0" if tag == "XPN" else form)
+        stems = [stem.rstrip("\0") for stem in stems]
+        extra = [s for s in dict.fromkeys(stems) if s and s != surface and HANGUL.search(s)]
+        pieces.append([surface, *extra])
+    if "".join(p if isinstance(p, str) else p[0] for p in pieces) != text:
+        return [[text]]  # never seen; keeps positions exact if Kiwi's offsets ever disagree
+    return pieces
+
+
+def chunks_of(docs: list[dict], separator: str) -> set[str]:
+    """The chunks Material's tokenizer hands to a segmenter: text between tags, split."""
+    split = re.compile(separator, re.ASCII)  # JavaScript's \\b is ASCII-only
+    found: set[str] = set()
+    for doc in docs:
+        for field in ("title", "text"):
+            for block in TAG.split(doc.get(field) or ""):
+                found.update(c for c in split.split(block) if c and HANGUL.search(c))
+    return found
+
+
+def glossary(to: str) -> dict[str, list[str]]:
+    """Glossary terms of the other language mapped to this language's terms (lower case)."""
+    entries = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8")) or []
+    mapping: dict[str, list[str]] = {}
+    for entry in entries:
+        english = [entry["en"], *entry.get("en_also", [])]
+        korean = [entry["ko"]]
+        sources, targets = (english, korean) if to == "ko" else (korean, english)
+        for source in sources:
+            key = " ".join(html.unescape(source).lower().split())
+            mapping.setdefault(key, [])
+            mapping[key] += [t.lower() for t in targets if t.lower() not in mapping[key]]
+    return mapping
+
+
+# --------------------------------------------------------------------------
+# Hooks
+# --------------------------------------------------------------------------
+
+_state: dict = {}
+
+
+def _i18n(config):
+    plugin = config.plugins.get("i18n")
+    if plugin is None:
+        raise PluginError("search: hooks/search.py expects the mkdocs-static-i18n plugin")
+    return plugin
+
+
+def on_config(config):
+    _kiwi_version()  # fail now, naming the cause, rather than after the whole build
+    return config
+
+
+@event_priority(-200)  # after the theme has rendered the page
+def on_post_page(output: str, page, config) -> str:
+    """Point the page at its language's index and at the wrapper worker."""
+    i18n = _i18n(config)
+    match = CONFIG_SCRIPT.search(output)
+    if match is None:
+        raise PluginError(f"search: no __config script in {page.file.src_uri}")
+    data = json.loads(match.group(2))
+    worker = MATERIAL_WORKER.match(data.get("search") or "")
+    if worker is None:
+        raise PluginError(f"search: unexpected Material worker URL {data.get('search')!r}")
+    lang = i18n.current_language
+    if lang != i18n.default_language:
+        data["base"] = f"{data['base'].rstrip('/')}/{lang}/"
+    data["search"] = f"{worker['dir']}search/worker.js?material={worker['name']}"
+    replaced = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return output[: match.start(2)] + replaced + output[match.end(2) :]
+
+
+@event_priority(-200)  # after i18n (-100) has written the combined index
+def on_post_build(config) -> None:
+    i18n = _i18n(config)
+    if i18n.building:  # a nested build of one language: the combined index comes later
+        return
+    site = Path(config.site_dir)
+    path = site / "search" / "search_index.json"
+    if not path.exists():
+        raise PluginError(f"search: {path} was not written; is the search plugin enabled?")
+    combined = json.loads(path.read_text(encoding="utf-8"))
+    default = i18n.default_language
+    others = [lang for lang in i18n.build_languages if lang != default]
+    by_lang: dict[str, list[dict]] = {lang: [] for lang in [default, *others]}
+    for doc in combined["docs"]:
+        prefix = doc["location"].split("/", 1)[0]
+        if prefix in others:
+            by_lang[prefix].append({**doc, "location": doc["location"][len(prefix) + 1 :]})
+        else:
+            by_lang[default].append(doc)
+    # i18n drops an entry identical to the default language's: give it back
+    for lang in others:
+        by_lang[lang] = _restore(by_lang[lang], by_lang[default], site / lang)
+    for lang, docs in by_lang.items():
+        _check_order(docs, lang)
+        for doc in docs:
+            factor = SECONDARY.get(doc["location"].split("/", 1)[0])
+            if factor is not None:
+                doc["boost"] = doc.get("boost", 1) * factor
+    analyser = _state.get("analyser") or Analyser()
+    _state["analyser"] = analyser
+    for lang, docs in by_lang.items():
+        index_config = {**combined["config"], "lang": [lang]}
+        analysis: dict = {"glossary": glossary(lang)}
+        if lang == "ko":
+            pieces = analyser.analyse(chunks_of(docs, index_config["separator"]))
+            # one entry per chunk that is not simply one content piece
+            analysis["lexicon"] = [p for _, p in sorted(pieces.items()) if p != [[_.lower()]]]
+        index_config["analysis"] = analysis
+        out = site / (lang if lang != default else "") / "search" / "search_index.json"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        body = json.dumps({**combined, "config": index_config, "docs": docs}, ensure_ascii=False)
+        out.write_text(body, encoding="utf-8")
+        digest = hashlib.sha256(body.encode()).hexdigest()[:8]
+        log.info("search: %s index: %d entries (%s)", lang, len(docs), digest)
+
+
+def _restore(docs: list[dict], default: list[dict], root: Path) -> list[dict]:
+    """Add the default language's entries that i18n removed from ``docs`` as duplicates.
+
+    An entry is restored when its page exists in this language and has its
+    anchor (notebook headings have different ids per language: those sections
+    are not duplicates, they are simply the other language's).
+    """
+    known = {doc["location"] for doc in docs}
+    pages: dict[str, str] = {}
+    restored = list(docs)
+    for doc in default:
+        page_path, _, anchor = doc["location"].partition("#")
+        if doc["location"] in known:
+            continue
+        if page_path not in pages:
+            page = root / page_path / "index.html"
+            pages[page_path] = page.read_text(encoding="utf-8") if page.exists() else ""
+        if pages[page_path] and (not anchor or f'id="{anchor}"' in pages[page_path]):
+            restored.append(doc)
+    # Material maps sections to the page entry that precedes them: keep pages together
+    first: dict[str, int] = {}
+    for i, doc in enumerate(restored):
+        first.setdefault(doc["location"].partition("#")[0], i)
+    return sorted(
+        restored,
+        key=lambda d: (first[d["location"].partition("#")[0]], "#" in d["location"]),
+    )
+
+
+def _check_order(docs: list[dict], lang: str) -> None:
+    """Material needs each page's entry before its sections' (it maps sections to it)."""
+    seen: set[str] = set()
+    for doc in docs:
+        page_path, _, anchor = doc["location"].partition("#")
+        if anchor and page_path not in seen:
+            raise PluginError(f"search: {lang} index has section {doc['location']} before its page")
+        if not anchor:
+            seen.add(page_path)
