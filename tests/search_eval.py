@@ -1,0 +1,379 @@
+"""Recall of the site's search, and of Material's default, in headless Chromium.
+
+    python -m tests.search_eval                # build the site into a temporary folder
+    python -m tests.search_eval --site DIR     # use a site built with mkdocs build
+    python -m tests.search_eval --json out.json
+
+Each query of ``tests/search_queries.yml`` is typed into the search box of the
+built site (Korean queries at ``/``, English ones at ``/en/``), the way Material
+listens for it (a ``keyup``), and the result list is read from the page: a query
+scores at rank k when its page is the k-th result. Recall@1 and recall@5 are
+reported for both languages and both searches, with the time from the keystroke
+to the rendered results and the bytes a page load fetches for search.
+
+Material's default is the same built site with this site's search switched off
+in the browser, not a second build: Playwright rewrites each page's ``__config``
+back to what Material rendered (``base`` at the site root, ``search`` =
+Material's worker) and answers ``search/search_index.json`` with the combined
+index mkdocs-static-i18n wrote (both languages, no analysis), rebuilt from the
+two per-language indexes exactly as i18n merges them (default language first,
+an entry of the other language dropped when it duplicates one of the default's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import gzip
+import importlib.util
+import json
+import re
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import yaml
+from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
+
+from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS, build, serve
+
+QUERIES = Path(__file__).with_name("search_queries.yml")
+DEFAULT_LANGUAGE = "ko"
+MODES = ("site", "default")
+CONFIG_SCRIPT = re.compile(
+    r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S
+)
+
+
+@dataclass
+class Query:
+    lang: str
+    q: str
+    pages: list[str]
+    kind: str = "plain"
+
+
+@dataclass
+class Outcome:
+    query: Query
+    results: list[str]  # page paths from the site root, in display order
+    ms: float
+    rank: int | None = field(init=False)
+
+    def __post_init__(self) -> None:
+        prefix = "" if self.query.lang == DEFAULT_LANGUAGE else f"{self.query.lang}/"
+        wanted = {prefix + page for page in self.query.pages}
+        self.rank = next((i + 1 for i, r in enumerate(self.results) if r in wanted), None)
+
+
+def load_queries(path: Path = QUERIES) -> list[Query]:
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    queries = []
+    for lang, entries in data.items():
+        for entry in entries:
+            pages = entry["page"] if isinstance(entry["page"], list) else [entry["page"]]
+            queries.append(Query(lang, str(entry["q"]), pages, entry.get("kind", "plain")))
+    return queries
+
+
+def root_url(base_url: str, lang: str) -> str:
+    return base_url if lang == DEFAULT_LANGUAGE else f"{base_url}{lang}/"
+
+
+# --------------------------------------------------------------------------
+# Material's default, served in the browser
+# --------------------------------------------------------------------------
+
+
+def search_hook():
+    """hooks/search.py as a module (MkDocs loads hooks by path, not as a package)."""
+    path = Path(__file__).resolve().parent.parent / "hooks" / "search.py"
+    spec = importlib.util.spec_from_file_location("search_hook", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _without_boost(doc: dict, secondary: dict[str, float]) -> dict:
+    """A document without the ranking boost hooks/search.py gave it."""
+    factor = secondary.get(doc["location"].split("/", 1)[0])
+    if factor is None or "boost" not in doc:
+        return doc
+    doc = dict(doc)
+    doc["boost"] /= factor
+    if doc["boost"] == 1:
+        del doc["boost"]
+    return doc
+
+
+def combined_index(site: Path) -> dict:
+    """The one index i18n wrote, rebuilt from the per-language indexes."""
+    secondary = search_hook().SECONDARY
+    default = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    config = {k: v for k, v in default["config"].items() if k != "analysis"}
+    docs = [_without_boost(d, secondary) for d in default["docs"]]
+    seen = {(d["location"], d["title"], d["text"]) for d in docs}
+    langs = [DEFAULT_LANGUAGE]
+    for index in sorted(site.glob("*/search/search_index.json")):
+        lang = index.parent.parent.name
+        langs.append(lang)
+        for doc in json.loads(index.read_text(encoding="utf-8"))["docs"]:
+            doc = _without_boost(doc, secondary)
+            if (doc["location"], doc["title"], doc["text"]) not in seen:
+                docs.append({**doc, "location": f"{lang}/{doc['location']}"})
+    config["lang"] = sorted(langs)
+    return {"config": config, "docs": docs}
+
+
+def material_config(html: str) -> str:
+    """A page's ``__config`` as Material rendered it, before hooks/search.py."""
+    match = CONFIG_SCRIPT.search(html)
+    if match is None:
+        return html
+    data = json.loads(match.group(2))
+    data["base"] = re.sub(r"/?[a-z]{2}/$", "", data["base"]) or "."
+    data["search"] = re.sub(r"search/worker\.js\?material=", "workers/", data["search"])
+    text = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
+    return html[: match.start(2)] + text + html[match.end(2) :]
+
+
+def use_material_default(context: BrowserContext, site: Path) -> dict[str, bytes]:
+    """Route the context to Material's default search; return what it serves instead."""
+    body = json.dumps(combined_index(site), ensure_ascii=False)
+
+    def handle(route: Route) -> None:
+        request = route.request
+        path = urlsplit(request.url).path
+        if path == "/search/search_index.json":
+            route.fulfill(status=200, content_type="application/json", body=body)
+        elif request.resource_type == "document":
+            response = route.fetch()
+            route.fulfill(response=response, body=material_config(response.text()))
+        else:
+            route.continue_()
+
+    context.route("**/*", handle)
+    return {"search/search_index.json": body.encode()}
+
+
+# --------------------------------------------------------------------------
+# Driving the search box
+# --------------------------------------------------------------------------
+
+# Types a query the way Material listens for it (keyup) and resolves when the
+# result list has been rendered: {ms, results, meta}.
+TYPE_QUERY = """async (query) => {
+  const input = document.querySelector("input.md-search__input");
+  const meta = document.querySelector(".md-search-result__meta");
+  const list = document.querySelector(".md-search-result__list");
+  const answered = () => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error("no search result within 10 s")), 10000);
+    const observer = new MutationObserver(() => {
+      observer.disconnect(); clearTimeout(timer); resolve();
+    });
+    observer.observe(meta, { childList: true, characterData: true, subtree: true });
+  });
+  const type = async (value) => {
+    const done = answered();
+    input.value = value;
+    input.dispatchEvent(new KeyboardEvent("keyup", { bubbles: true }));
+    await done;
+  };
+  if (input.value !== "") await type("");
+  if (query === "") return { ms: 0, at: performance.now(), results: [], meta: meta.textContent };
+  const start = performance.now();
+  await type(query);
+  await new Promise((resolve) => setTimeout(resolve, 0));  // let the list render
+  const at = performance.now();
+  const ms = at - start;
+  const results = [...list.querySelectorAll(":scope > li.md-search-result__item")].map(
+    (li) => li.querySelector("a").href);
+  return { ms, at, results, meta: meta.textContent };
+}"""
+
+
+def page_path(href: str, base_url: str) -> str:
+    """A result link as a page path from the site root (``en/activations/``)."""
+    path = urlsplit(href).path
+    return path[len(urlsplit(base_url).path) :]
+
+
+class SearchBox:
+    """One page of the site with its search ready."""
+
+    def __init__(self, page: Page, base_url: str, lang: str) -> None:
+        self.page = page
+        self.base_url = base_url
+        self.errors: list[str] = []
+        page.on("pageerror", lambda error: self.errors.append(str(error)))
+        page.on("console", self._console)
+        page.goto(root_url(base_url, lang))
+        page.wait_for_function(
+            "document.querySelector('.md-search-result__meta') !== null"
+            " && document.querySelector('input.md-search__input') !== null"
+        )
+        self.ready_ms = self._first_search()
+
+    def _console(self, message) -> None:
+        if message.type in ("error", "warning"):
+            self.errors.append(message.text)
+
+    def _first_search(self) -> float:
+        """Time from page load to the first results (index fetched and built)."""
+        return self.page.evaluate(TYPE_QUERY, "a")["at"]
+
+    def search(self, query: str) -> dict:
+        result = self.page.evaluate(TYPE_QUERY, query)
+        result["paths"] = [page_path(href, self.base_url) for href in result["results"]]
+        return result
+
+
+def run(browser: Browser, base_url: str, site: Path, mode: str, queries: list[Query]) -> dict:
+    context = browser.new_context()
+    served = use_material_default(context, site) if mode == "default" else {}
+    outcomes: list[Outcome] = []
+    boxes: dict[str, SearchBox] = {}
+    transferred: dict[str, dict[str, int]] = {}
+    try:
+        for lang in sorted({q.lang for q in queries}):
+            page = context.new_page()
+            urls: list[str] = []
+            page.on("request", lambda request, urls=urls: urls.append(request.url))
+            boxes[lang] = SearchBox(page, base_url, lang)
+            transferred[lang] = search_bytes(urls, site, served)
+        for query in queries:
+            result = boxes[query.lang].search(query.q)
+            outcomes.append(Outcome(query, result["paths"], result["ms"]))
+    finally:
+        context.close()
+    return {
+        "outcomes": outcomes,
+        "ready_ms": {lang: box.ready_ms for lang, box in boxes.items()},
+        "errors": {lang: box.errors for lang, box in boxes.items()},
+        "bytes": transferred,
+    }
+
+
+def search_bytes(urls: list[str], site: Path, served: dict[str, bytes]) -> dict[str, int]:
+    """Gzip-compressed bytes of each file a page fetched for search (``served``: routed)."""
+    sizes = {}
+    for url in urls:
+        path = urlsplit(url).path.lstrip("/")
+        if not re.search(r"(^|/)search/|/lunr/|/workers/", path):
+            continue
+        if path in served:
+            sizes[path] = len(gzip.compress(served[path], 9))
+        elif (site / path).is_file():
+            sizes[path] = len(gzip.compress((site / path).read_bytes(), 9))
+    return sizes
+
+
+# --------------------------------------------------------------------------
+# Report
+# --------------------------------------------------------------------------
+
+
+def recall(outcomes: list[Outcome], k: int) -> float:
+    return sum(o.rank is not None and o.rank <= k for o in outcomes) / len(outcomes)
+
+
+def summary(results: dict[str, dict]) -> dict:
+    table = {}
+    for mode, result in results.items():
+        for lang in sorted({o.query.lang for o in result["outcomes"]}):
+            outcomes = [o for o in result["outcomes"] if o.query.lang == lang]
+            times = sorted(o.ms for o in outcomes)
+            table[f"{mode}/{lang}"] = {
+                "queries": len(outcomes),
+                "recall@1": round(recall(outcomes, 1), 3),
+                "recall@5": round(recall(outcomes, 5), 3),
+                "median_ms": round(statistics.median(times), 1),
+                "max_ms": round(times[-1], 1),
+                "first_results_ms": round(result["ready_ms"][lang], 1),
+                "search_gzip_bytes": sum(result["bytes"][lang].values()),
+            }
+    return table
+
+
+def report(results: dict[str, dict], out=sys.stdout) -> None:
+    table = summary(results)
+    print(
+        f"{'search/lang':<12} {'n':>3} {'R@1':>6} {'R@5':>6} {'med ms':>7} {'max ms':>7}", file=out
+    )
+    for name, row in table.items():
+        print(
+            f"{name:<12} {row['queries']:>3} {row['recall@1']:>6.1%} {row['recall@5']:>6.1%}"
+            f" {row['median_ms']:>7} {row['max_ms']:>7}",
+            file=out,
+        )
+    print("\nfirst results after page load (ms), gzip bytes fetched for search:", file=out)
+    for mode, result in results.items():
+        for lang, sizes in result["bytes"].items():
+            print(
+                f"  {mode}/{lang}: {result['ready_ms'][lang]:.0f} ms, {sum(sizes.values())} B"
+                f" ({', '.join(f'{Path(p).name} {b}' for p, b in sorted(sizes.items()))})",
+                file=out,
+            )
+    site = results["site"]
+    for lang, outcomes in _by_lang(site["outcomes"]).items():
+        misses = [o for o in outcomes if o.rank is None or o.rank > 1]
+        print(f"\n{lang}: not first with this site's search ({len(misses)})", file=out)
+        for o in misses:
+            print(
+                f"  {o.query.q!r} -> {o.query.pages} got {o.results[:3]} (rank {o.rank})", file=out
+            )
+
+
+def _by_lang(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
+    grouped: dict[str, list[Outcome]] = {}
+    for o in outcomes:
+        grouped.setdefault(o.query.lang, []).append(o)
+    return grouped
+
+
+@contextlib.contextmanager
+def built_site(path: str | None):
+    if path:
+        yield Path(path)
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        site = Path(tmp) / "site"
+        result = build(site)
+        if result.returncode:
+            sys.exit(result.stdout + result.stderr)
+        yield site
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--site", help="a built site (default: build one into a temporary folder)")
+    parser.add_argument("--json", help="write the figures and every outcome to this file")
+    parser.add_argument("--mode", choices=MODES, action="append", help="only this search")
+    args = parser.parse_args(argv)
+    queries = load_queries()
+    with built_site(args.site) as site, serve(site) as base_url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        results = {mode: run(browser, base_url, site, mode, queries) for mode in args.mode or MODES}
+        browser.close()
+    report(results)
+    if args.json:
+        data = {
+            "summary": summary(results),
+            "outcomes": {
+                mode: [
+                    {"lang": o.query.lang, "q": o.query.q, "pages": o.query.pages,
+                     "rank": o.rank, "results": o.results[:5], "ms": round(o.ms, 1)}
+                    for o in result["outcomes"]
+                ]
+                for mode, result in results.items()
+            },
+        }  # fmt: skip
+        Path(args.json).write_text(json.dumps(data, ensure_ascii=False, indent=1), "utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,158 @@
+"""Search in the built site: one language per index, Korean word forms, bad input.
+
+The queries and their pages are in tests/search_queries.yml; `python -m
+tests.search_eval` reports the same recall for Material's default beside this
+site's search, with timings and sizes (which are not asserted here).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from tests import search_eval
+from tests.search_eval import Outcome, Query, SearchBox, load_queries, recall
+
+pytestmark = pytest.mark.build
+
+RECALL_AT_5 = 0.95
+QUERIES = load_queries()
+
+
+@pytest.fixture(scope="module")
+def site_runs(browser, base_url, site):
+    """This site's search and Material's default, over every query (one run each)."""
+    return {
+        mode: search_eval.run(browser, base_url, site, mode, QUERIES) for mode in search_eval.MODES
+    }
+
+
+@pytest.fixture
+def box(browser, base_url, request):
+    context = browser.new_context()
+    lang = getattr(request, "param", "ko")
+    yield SearchBox(context.new_page(), base_url, lang)
+    context.close()
+
+
+def _outcomes(run: dict, lang: str) -> list[Outcome]:
+    return [o for o in run["outcomes"] if o.query.lang == lang]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_recall_at_5(site_runs, lang):
+    outcomes = _outcomes(site_runs["site"], lang)
+    misses = [
+        (o.query.q, o.query.pages, o.results[:5]) for o in outcomes if not o.rank or o.rank > 5
+    ]
+    assert len(outcomes) >= (60 if lang == "ko" else 30)
+    assert recall(outcomes, 5) >= RECALL_AT_5, misses
+    assert not site_runs["site"]["errors"][lang]
+
+
+def test_material_default_fails_the_same_check(site_runs):
+    """The check can fail: Material's default search, on the same site, does."""
+    outcomes = _outcomes(site_runs["default"], "ko")
+    assert recall(outcomes, 5) < RECALL_AT_5
+    ours = {o.query.q: o.rank for o in _outcomes(site_runs["site"], "ko")}
+    # default misses that this site's search finds, one per kind of word form
+    missed = {o.query.kind for o in outcomes if not o.rank and ours[o.query.q]}
+    assert {"spacing", "ending", "typo"} <= missed
+
+
+def test_wrong_pages_score_low(site_runs):
+    """The check can fail: the same results scored against the wrong pages."""
+    outcomes = _outcomes(site_runs["site"], "ko")
+    pages = sorted({p for o in outcomes for p in o.query.pages})
+    wrong = [
+        Outcome(Query("ko", o.query.q, [pages[(pages.index(o.query.pages[0]) + 1) % len(pages)]]),
+                o.results, o.ms)
+        for o in outcomes
+    ]  # fmt: skip
+    assert recall(wrong, 5) < 0.5
+
+
+def test_each_language_finds_only_its_pages(site_runs):
+    for lang, prefix_ok in (
+        ("ko", lambda p: not p.startswith("en/")),
+        ("en", lambda p: p.startswith("en/")),
+    ):
+        paths = [p for o in _outcomes(site_runs["site"], lang) for p in o.results]
+        assert paths and all(prefix_ok(p) for p in paths), lang
+    # Material's default mixes them: the problem this site's search fixes
+    en_default = [p for o in _outcomes(site_runs["default"], "en") for p in o.results]
+    assert any(not p.startswith("en/") for p in en_default)
+
+
+@pytest.mark.parametrize("box", ["ko", "en"], indirect=True)
+@pytest.mark.parametrize("query", ["ReLU", "gradient", "역전파", "numpy", "시그모이드"])
+def test_shared_terms_stay_in_language(box, query):
+    result = box.search(query)
+    assert result["paths"], query
+    en = [p.startswith("en/") for p in result["paths"]]
+    assert all(en) if box.page.url.rstrip("/").endswith("/en") else not any(en)
+
+
+def test_results_are_highlighted(box):
+    """A compound is found from its part, and the preview marks the matched word."""
+    result = box.search("함수")
+    assert "activations/" in result["paths"][:5]
+    marks = box.page.eval_on_selector_all(
+        ".md-search-result mark", "(els) => els.map((e) => e.textContent)"
+    )
+    assert marks and all("함수" in m for m in marks), marks
+    assert "사라지는" in box.page.inner_text(".md-search-result") or box.search("사라지다")["paths"]
+
+
+BAD = [
+    "",
+    " ",
+    ".*(",
+    '<img src=x onerror="window.__xss = 1">',
+    "[",
+    "\\",
+    "+-~^:",
+    "*",
+    '"',
+    "a" * 5000,
+    "활성화 " * 1000,
+    "\u0000\ufffd\U0001f600",
+]
+
+
+@pytest.mark.parametrize("box", ["ko", "en"], indirect=True)
+def test_bad_input(box):
+    for query in BAD:
+        result = box.search(query)  # answers within the page's 10 s limit, or raises
+        assert isinstance(result["paths"], list), query[:20]
+    assert box.page.evaluate("window.__xss") is None
+    assert box.page.query_selector(".md-search-result img") is None
+    assert not box.errors, box.errors
+    # still responsive: a plain query after all that finds its page
+    assert "activations/" in [re.sub(r"^en/", "", p) for p in box.search("ReLU")["paths"][:5]]
+
+
+def test_index_per_language(site):
+    ko = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
+    en = json.loads((site / "en" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    assert ko["config"]["lang"] == ["ko"] and en["config"]["lang"] == ["en"]
+    assert not [d for d in ko["docs"] if d["location"].startswith("en/")]
+    for lang, index, root in (("ko", ko, site), ("en", en, site / "en")):
+        for page in {d["location"].partition("#")[0] for d in index["docs"]}:
+            html = (root / page / "index.html").read_text(encoding="utf-8")
+            assert f'<html lang="{lang}"' in html, (lang, page)
+    titles = {d["location"]: d["title"] for d in en["docs"]}
+    assert titles["activations/"] == "Activation functions"
+    # the API reference (identical in both languages) is searchable in both
+    assert any(d["location"].startswith("reference/") for d in en["docs"])
+    assert len(ko["config"]["analysis"]["lexicon"]) > 1000
+    config = re.compile(r'<script id="__config" type="application/json">(.*?)</script>', re.S)
+    for page, base in (
+        ("activations/index.html", ".."),
+        ("en/activations/index.html", "../../en/"),
+    ):
+        data = json.loads(config.search((site / page).read_text(encoding="utf-8")).group(1))
+        assert data["base"] == base
+        assert re.search(r"search/worker\.js\?material=search\.[0-9a-f]+\.min\.js$", data["search"])
