@@ -29,13 +29,13 @@ analyse new text. If the analyser cannot be loaded, the build fails.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import itertools
 import json
 import logging
 import os
 import re
+import time
 from pathlib import Path
 
 import yaml
@@ -224,10 +224,22 @@ def on_config(config):
 @event_priority(-200)  # after the theme has rendered the page
 def on_post_page(output: str, page, config) -> str:
     """Point the page at its language's index and at the wrapper worker."""
+    return _point_search(output, page.file.src_uri, config)
+
+
+@event_priority(100)  # before hooks that keep the rendered 404 page (hooks/seo.py)
+def on_post_template(output: str, template_name: str, config) -> str:
+    """The same for the 404 page (a template, not a page)."""
+    if template_name != "404.html":
+        return output
+    return _point_search(output, template_name, config)
+
+
+def _point_search(output: str, name: str, config) -> str:
     i18n = _i18n(config)
     match = CONFIG_SCRIPT.search(output)
     if match is None:
-        raise PluginError(f"search: no __config script in {page.file.src_uri}")
+        raise PluginError(f"search: no __config script in {name}")
     data = json.loads(match.group(2))
     worker = MATERIAL_WORKER.match(data.get("search") or "")
     if worker is None:
@@ -268,6 +280,7 @@ def on_post_build(config) -> None:
             factor = SECONDARY.get(doc["location"].split("/", 1)[0])
             if factor is not None:
                 doc["boost"] = doc.get("boost", 1) * factor
+    started = time.perf_counter()
     analyser = _state.get("analyser") or Analyser()
     _state["analyser"] = analyser
     for lang, docs in by_lang.items():
@@ -282,8 +295,8 @@ def on_post_build(config) -> None:
         out.parent.mkdir(parents=True, exist_ok=True)
         body = json.dumps({**combined, "config": index_config, "docs": docs}, ensure_ascii=False)
         out.write_text(body, encoding="utf-8")
-        digest = hashlib.sha256(body.encode()).hexdigest()[:8]
-        log.info("search: %s index: %d entries (%s)", lang, len(docs), digest)
+        log.info("search: %s index: %d entries, %d bytes", lang, len(docs), len(body.encode()))
+    log.info("search: indexes written in %.1f s", time.perf_counter() - started)
 
 
 def _restore(docs: list[dict], default: list[dict], root: Path) -> list[dict]:

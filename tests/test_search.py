@@ -149,10 +149,9 @@ def test_index_per_language(site):
     assert any(d["location"].startswith("reference/") for d in en["docs"])
     assert len(ko["config"]["analysis"]["lexicon"]) > 1000
     config = re.compile(r'<script id="__config" type="application/json">(.*?)</script>', re.S)
-    for page, base in (
-        ("activations/index.html", ".."),
-        ("en/activations/index.html", "../../en/"),
-    ):
+    pages = [("activations/index.html", ".."), ("en/activations/index.html", "../../en/")]
+    pages += [("404.html", "/"), ("en/404.html", "/en/")] if (site / "en/404.html").exists() else []
+    for page, base in pages:
         data = json.loads(config.search((site / page).read_text(encoding="utf-8")).group(1))
-        assert data["base"] == base
+        assert data["base"] == base, page
         assert re.search(r"search/worker\.js\?material=search\.[0-9a-f]+\.min\.js$", data["search"])
