@@ -53,6 +53,7 @@ serve-ko: $(STAMP)
 build: $(STAMP)  ## Build the site into site/ with --strict.
 	$(BIN)/mkdocs build --strict
 
+test: export TEST_SITE_DIR :=
 test: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Set up, then run every check: lint, twin check, page examples, unit tests, strict build, browser.
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -75,6 +76,9 @@ format: $(STAMP)  ## Format with ruff.
 
 bench: $(STAMP)  ## Measure build time, test time, page weight and example run times.
 	$(BIN)/python -m tests.bench
+
+search-bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Search recall@1/@5 (this site vs Material's default), latency, bytes; builds the site.
+	$(BIN)/python -m tests.search_eval $(if $(SITE),--site $(SITE))
 
 vendor-katex:  ## Refresh the vendored KaTeX from the npm registry (KATEX_VERSION).
 	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent katex@$(KATEX_VERSION) >/dev/null && tar xzf katex-$(KATEX_VERSION).tgz && cd - >/dev/null && \
