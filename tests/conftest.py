@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,13 @@ from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS, serve, shared_site
 
 @pytest.fixture(scope="session")
 def site(tmp_path_factory, worker_id) -> Path:
-    """The real site, built with --strict once per session (shared by xdist workers)."""
+    """The real site, built with --strict once per session (shared by xdist workers).
+
+    TEST_SITE_DIR=<folder> tests an already built site instead (a quicker loop
+    while working on the browser tests; `make test` always builds).
+    """
+    if os.environ.get("TEST_SITE_DIR"):
+        return Path(os.environ["TEST_SITE_DIR"])
     root = tmp_path_factory.getbasetemp()
     if worker_id != "master":
         root = root.parent

@@ -1,0 +1,277 @@
+"""The built site as a reader meets it: every page in a real browser.
+
+Debian's chromium, driven by Playwright, loads the built site from a
+localhost server. Every page of both languages (and both 404 pages) must load
+with no console error, no uncaught exception, no failed request and no request
+to any host but localhost, and pass axe-core with no serious or critical
+violation. Then the features a reader uses: the language switch (same page,
+same #anchor), math, notebook figures, code copy, the dark/light toggle and
+search.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import BrowserContext, Page, expect
+
+from tests.sitebuild import serve
+
+pytestmark = pytest.mark.build
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+LANGUAGES = {"ko": "", "en": "en/"}
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+SERIOUS = {"serious", "critical"}
+HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def page_url(src: Path) -> str:
+    """The URL MkDocs gives a page (use_directory_urls), relative to its language root."""
+    stem = src.with_suffix("").as_posix()
+    if stem == "index":
+        return ""
+    if stem.endswith("/index"):
+        stem = stem[: -len("/index")]
+    return stem + "/"
+
+
+def site_pages() -> list[str]:
+    """Every page of both languages, from docs/ (the site has the same set: see below)."""
+    urls = []
+    for lang, prefix in LANGUAGES.items():
+        folder = DOCS / lang
+        for src in sorted([*folder.rglob("*.md"), *folder.rglob("*.ipynb")]):
+            urls.append(prefix + page_url(src.relative_to(folder)))
+        urls.append(prefix + "404.html")
+    return urls
+
+
+PAGES = site_pages()
+
+
+def language_of(url: str) -> str:
+    return "en" if url.startswith("en/") else "ko"
+
+
+@dataclass
+class Visit:
+    """What happened while a page loaded."""
+
+    page: Page
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    failed: list[str] = field(default_factory=list)
+    foreign: list[str] = field(default_factory=list)
+
+    def problems(self) -> list[str]:
+        return [
+            *(f"console error: {e}" for e in self.console_errors),
+            *(f"uncaught exception: {e}" for e in self.page_errors),
+            *(f"failed request: {e}" for e in self.failed),
+            *(f"request to another host: {e}" for e in self.foreign),
+        ]
+
+
+def open_page(context: BrowserContext, url: str) -> Visit:
+    """Load ``url`` and wait until the network is idle, recording every problem."""
+    page = context.new_page()
+    visit = Visit(page)
+    page.on("console", lambda m: m.type == "error" and visit.console_errors.append(m.text))
+    page.on("pageerror", lambda e: visit.page_errors.append(str(e)))
+    page.on("requestfailed", lambda r: visit.failed.append(f"{r.url} ({r.failure})"))
+    page.on("response", lambda r: r.status >= 400 and visit.failed.append(f"{r.url} ({r.status})"))
+
+    def guard(route, request):
+        host = urlsplit(request.url).hostname
+        if request.url.startswith(("data:", "blob:")) or host in LOCAL_HOSTS:
+            route.continue_()
+        else:  # never leaves the machine: recorded, then refused
+            visit.foreign.append(request.url)
+            route.abort()
+
+    page.route("**/*", guard)
+    page.goto(url, wait_until="load")
+    page.wait_for_load_state("networkidle")
+    return visit
+
+
+@pytest.fixture(scope="module")
+def context(browser):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def visit(context):
+    """Open pages; close them after the test."""
+    visits: list[Visit] = []
+
+    def _open(url: str) -> Visit:
+        visits.append(open_page(context, url))
+        return visits[-1]
+
+    yield _open
+    for v in visits:
+        v.page.close()
+
+
+# ---------------------------------------------------------------------------
+# Every page
+# ---------------------------------------------------------------------------
+
+
+def test_the_page_list_is_the_sitemap(site):
+    """PAGES comes from docs/; it must be every page the site has, no more, no less."""
+    sitemap = (site / "sitemap.xml").read_text(encoding="utf-8")
+    locs = {urlsplit(u).path.lstrip("/") for u in re.findall(r"<loc>([^<]+)</loc>", sitemap)}
+    assert locs == {p for p in PAGES if not p.endswith("404.html")}
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_page_loads_cleanly(base_url, visit, url):
+    v = visit(base_url + url)
+    assert v.problems() == []
+    assert v.page.get_attribute("html", "lang") == language_of(url)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_page_is_accessible(base_url, visit, url):
+    page = visit(base_url + url).page
+    result = Axe().run(page)
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
+        for v in result.response["violations"]
+        if v["impact"] in SERIOUS
+    ]
+    assert serious == []
+    images = page.eval_on_selector_all(
+        "article img", "els => els.map(e => [e.getAttribute('alt'), e.currentSrc.slice(0, 80)])"
+    )
+    for alt, src in images:
+        assert alt, f"image without alt text: {src}"
+        if language_of(url) == "ko":
+            assert HANGUL.search(alt), f"alt text not in Korean on a Korean page: {alt!r}"
+        else:
+            assert not HANGUL.search(alt), f"Korean alt text on an English page: {alt!r}"
+
+
+# ---------------------------------------------------------------------------
+# What a reader does
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("start", "target", "page_path"),
+    [
+        ("ko", "en", "activations/"),
+        ("en", "ko", "activations/"),
+        ("ko", "en", "labs/activations/"),
+    ],
+)
+def test_language_switch_keeps_the_page_and_the_anchor(base_url, visit, start, target, page_path):
+    first = base_url + LANGUAGES[start] + page_path
+    page = visit(first).page
+    anchor = page.eval_on_selector_all("article h2[id]", "els => els.map(e => e.id)")[1]
+    assert anchor, "the second section has no id"
+    page.goto(f"{first}#{anchor}")
+    page.hover(".md-header__option .md-select")
+    page.click(f'.md-select__link[hreflang="{target}"]')
+    page.wait_for_url(f"{base_url}{LANGUAGES[target]}{page_path}#{anchor}")
+    assert page.get_attribute("html", "lang") == target
+    assert page.locator(f"[id='{anchor}']").count() == 1
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_math_is_rendered(base_url, visit, lang):
+    page = visit(base_url + LANGUAGES[lang] + "activations/").page
+    assert page.locator(".arithmatex .katex").count() > 10
+    assert page.locator(".katex-error").count() == 0
+    unrendered = page.eval_on_selector_all(
+        ".arithmatex", "els => els.filter(e => !e.querySelector('.katex')).length"
+    )
+    assert unrendered == 0
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_notebook_figures_are_visible(base_url, visit, lang):
+    page = visit(base_url + LANGUAGES[lang] + "labs/activations/").page
+    figures = page.locator("article img")
+    assert figures.count() >= 2
+    for i in range(figures.count()):
+        img = figures.nth(i)
+        img.scroll_into_view_if_needed()
+        expect(img).to_be_visible()
+        assert img.evaluate("e => e.complete && e.naturalWidth") > 100
+        assert img.bounding_box()["width"] > 100
+
+
+def test_code_copy_puts_the_shown_code_on_the_clipboard(base_url, visit):
+    page = visit(base_url + "numpy/").page
+    block = page.locator("article .highlight").first
+    block.hover()
+    block.locator("button.md-code__button[data-md-type='copy']").click()
+    copied = page.evaluate("navigator.clipboard.readText()")
+    shown = block.locator("code").evaluate("e => e.textContent")
+    assert copied.strip() and copied.strip() == shown.strip()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_dark_and_light_toggle(base_url, visit, lang):
+    page = visit(base_url + LANGUAGES[lang]).page
+    body = page.locator("body")
+    expect(body).to_have_attribute("data-md-color-scheme", "default")
+    toggle = page.locator('label[for="__palette_1"]')
+    title = toggle.get_attribute("title")
+    assert bool(HANGUL.search(title)) == (lang == "ko"), title
+    toggle.click()
+    expect(body).to_have_attribute("data-md-color-scheme", "slate")
+    page.locator('label[for="__palette_0"]').click()
+    expect(body).to_have_attribute("data-md-color-scheme", "default")
+
+
+@pytest.mark.parametrize(("lang", "query"), [("ko", "활성화"), ("en", "activation")])
+def test_search_returns_results(base_url, visit, lang, query):
+    page = visit(base_url + LANGUAGES[lang]).page
+    page.click("input.md-search__input")
+    page.keyboard.type(query)
+    results = page.locator(".md-search-result__item")
+    expect(results.first).to_be_visible(timeout=10_000)
+    assert results.count() > 0
+
+
+# ---------------------------------------------------------------------------
+# The checks can fail
+# ---------------------------------------------------------------------------
+
+BROKEN = """<!doctype html>
+<html><head><title>broken</title>
+<link rel="stylesheet" href="https://cdn.example.com/font.css"></head>
+<body><main><article>
+<img src="missing.png">
+<p style="color:#eee;background:#fff">low contrast</p>
+<script>console.error("boom"); undefinedFunction();</script>
+</article></main></body></html>
+"""
+
+
+def test_the_browser_checks_catch_a_broken_page(browser, tmp_path):
+    (tmp_path / "index.html").write_text(BROKEN, encoding="utf-8")
+    context = browser.new_context()
+    with serve(tmp_path) as url:
+        v = open_page(context, url)
+        problems = "\n".join(v.problems())
+        assert "cdn.example.com" in problems  # third-party request, refused
+        assert "missing.png" in problems  # 404
+        assert "console error: boom" in problems
+        assert "undefinedFunction" in problems  # uncaught exception
+        violations = {x["id"] for x in Axe().run(v.page).response["violations"]}
+        assert {"image-alt", "html-has-lang", "color-contrast"} <= violations
+    context.close()
