@@ -14,7 +14,17 @@ What this hook does, after i18n has written the combined index:
 2. Points every page at its language's index: in the page's ``__config`` JSON,
    ``base`` becomes the language root (``../en/``) and ``search`` becomes the
    wrapper worker ``assets/javascripts/search/worker.js`` (which runs
-   Material's own worker inside it).
+   Material's own worker inside it); ``assets/javascripts/search/intent.js``
+   is added before Material's bundle (it tells the worker when the reader is
+   about to search).
+4. Loads the index only when the reader is about to search: the full index
+   goes to ``search/search_index.<hash>.json``, and ``search/search_index.json``
+   (which Material's bundle fetches on every page load) becomes a stub: the
+   config without the analysis, no documents, and ``config.full_index``, the
+   full index's URL relative to the worker. The worker answers Material at
+   once and fetches the full index on the first sign of intent (focus on the
+   search box, a pointer on it, the ``/`` and ``s`` shortcuts) or at the first
+   query at the latest.
 3. Analyses each Korean eojeol of the index with Kiwi (kiwipiepy), and ships
    the result in the index's ``config.analysis``: for every chunk the browser
    will tokenize, its segmentation into contiguous pieces (content / particle
@@ -29,6 +39,7 @@ analyse new text. If the analyser cannot be loaded, the build fails.
 
 from __future__ import annotations
 
+import hashlib
 import html
 import itertools
 import json
@@ -48,6 +59,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CACHE = Path(os.environ.get("DOCS_CACHE_DIR") or ROOT / ".cache")
 GLOSSARY = ROOT / "i18n" / "glossary.yml"
 WORKER = "assets/javascripts/search/worker.js"
+FULL_INDEX = re.compile(r"^search_index\.[0-9a-f]{12}\.json$")
 # bump when the segmentation rules below change: the cache is keyed by it
 ANALYSIS_VERSION = "1"
 
@@ -55,6 +67,9 @@ HANGUL = re.compile(r"[\uac00-\ud7a3]")
 TAG = re.compile(r"<[^>]*>")
 CONFIG_SCRIPT = re.compile(
     r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S
+)
+BUNDLE_SCRIPT = re.compile(
+    r'<script src="(?P<dir>[^"]*assets/javascripts/)bundle\.[0-9a-f]+\.min\.js"></script>'
 )
 MATERIAL_WORKER = re.compile(
     r"^(?P<dir>.*assets/javascripts/)workers/(?P<name>search\.[0-9a-f]+\.min\.js)$"
@@ -249,7 +264,13 @@ def _point_search(output: str, name: str, config) -> str:
         data["base"] = f"{data['base'].rstrip('/')}/{lang}/"
     data["search"] = f"{worker['dir']}search/worker.js?material={worker['name']}"
     replaced = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
-    return output[: match.start(2)] + replaced + output[match.end(2) :]
+    output = output[: match.start(2)] + replaced + output[match.end(2) :]
+    bundle = BUNDLE_SCRIPT.search(output)
+    if bundle is None:
+        raise PluginError(f"search: no Material bundle script in {name}")
+    # before the bundle: it must see the search worker Material creates
+    intent = f'<script src="{bundle["dir"]}search/intent.js"></script>'
+    return output[: bundle.start()] + intent + output[bundle.start() :]
 
 
 @event_priority(-200)  # after i18n (-100) has written the combined index
@@ -291,12 +312,35 @@ def on_post_build(config) -> None:
             # one entry per chunk that is not simply one content piece
             analysis["lexicon"] = [p for _, p in sorted(pieces.items()) if p != [[_.lower()]]]
         index_config["analysis"] = analysis
-        out = site / (lang if lang != default else "") / "search" / "search_index.json"
-        out.parent.mkdir(parents=True, exist_ok=True)
+        folder = site / (lang if lang != default else "") / "search"
         body = json.dumps({**combined, "config": index_config, "docs": docs}, ensure_ascii=False)
-        out.write_text(body, encoding="utf-8")
-        log.info("search: %s index: %d entries, %d bytes", lang, len(docs), len(body.encode()))
+        full = _write_lazy(folder, lang if lang != default else "", index_config, body)
+        log.info(
+            "search: %s index: %d entries, %d bytes (%s)", lang, len(docs), len(body.encode()), full
+        )
     log.info("search: indexes written in %.1f s", time.perf_counter() - started)
+
+
+def _write_lazy(folder: Path, prefix: str, index_config: dict, body: str) -> str:
+    """Write the full index under a content-hashed name and the stub Material fetches.
+
+    Returns the full index's file name. ``prefix`` is the language folder
+    (``""`` for the default language): the stub names the full index by its URL
+    relative to the worker (``assets/javascripts/search/``), which is shared.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    data = body.encode("utf-8")
+    name = f"search_index.{hashlib.sha256(data).hexdigest()[:12]}.json"
+    for old in folder.glob("search_index.*.json"):  # an earlier build's (mkdocs serve, --dirty)
+        if FULL_INDEX.match(old.name) and old.name != name:
+            old.unlink()
+    (folder / name).write_bytes(data)
+    stub_config = {k: v for k, v in index_config.items() if k != "analysis"}
+    depth = WORKER.count("/")  # assets/javascripts/search/worker.js -> ../../../
+    stub_config["full_index"] = "../" * depth + f"{prefix}/" * bool(prefix) + f"search/{name}"
+    stub = json.dumps({"config": stub_config, "docs": []}, ensure_ascii=False)
+    (folder / "search_index.json").write_text(stub, encoding="utf-8")
+    return name
 
 
 def _restore(docs: list[dict], default: list[dict], root: Path) -> list[dict]:

@@ -3,17 +3,33 @@
 The queries and their pages are in tests/search_queries.yml; `python -m
 tests.search_eval` reports the same recall for Material's default beside this
 site's search, with timings and sizes (which are not asserted here).
+
+A page load fetches only a stub of its language's index; the full index comes
+when the reader is about to search (focus, pointer, shortcut) or at the first
+query (hooks/search.py, overrides/assets/javascripts/search/).
 """
 
 from __future__ import annotations
 
 import json
 import re
+from urllib.parse import urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from tests import search_eval
-from tests.search_eval import Outcome, Query, SearchBox, load_queries, recall
+from tests.search_eval import (
+    TYPE_QUERY,
+    Outcome,
+    Query,
+    SearchBox,
+    full_index,
+    full_index_path,
+    load_queries,
+    recall,
+    root_url,
+)
 
 pytestmark = pytest.mark.build
 
@@ -135,8 +151,7 @@ def test_bad_input(box):
 
 
 def test_index_per_language(site):
-    ko = json.loads((site / "search" / "search_index.json").read_text(encoding="utf-8"))
-    en = json.loads((site / "en" / "search" / "search_index.json").read_text(encoding="utf-8"))
+    ko, en = full_index(site, site), full_index(site, site / "en")
     assert ko["config"]["lang"] == ["ko"] and en["config"]["lang"] == ["en"]
     assert not [d for d in ko["docs"] if d["location"].startswith("en/")]
     for lang, index, root in (("ko", ko, site), ("en", en, site / "en")):
@@ -155,3 +170,93 @@ def test_index_per_language(site):
         data = json.loads(config.search((site / page).read_text(encoding="utf-8")).group(1))
         assert data["base"] == base, page
         assert re.search(r"search/worker\.js\?material=search\.[0-9a-f]+\.min\.js$", data["search"])
+        html = (site / page).read_text(encoding="utf-8")
+        assert re.search(r'search/intent\.js"></script><script src="[^"]*/bundle\.', html), page
+
+
+def test_stub_indexes(site):
+    """What Material fetches on every page load: config, no documents, the full index's name."""
+    for root in (site, site / "en"):
+        path = root / "search" / "search_index.json"
+        stub = json.loads(path.read_text(encoding="utf-8"))
+        assert stub["docs"] == [] and "analysis" not in stub["config"], path
+        assert path.stat().st_size < 2000, path
+        full = full_index_path(site, root)
+        assert full.parent == (root / "search").resolve()
+        assert re.fullmatch(r"search_index\.[0-9a-f]{12}\.json", full.name)
+        config = json.loads(full.read_text(encoding="utf-8"))["config"]
+        assert {k: v for k, v in config.items() if k != "analysis"} == {
+            k: v for k, v in stub["config"].items() if k != "full_index"
+        }
+
+
+def test_a_full_index_is_not_taken_for_a_stub(site, tmp_path):
+    (tmp_path / "search").mkdir()
+    (tmp_path / "search" / "search_index.json").write_bytes(
+        full_index_path(site, site).read_bytes()
+    )
+    with pytest.raises(ValueError, match="not a stub"):
+        full_index_path(tmp_path, tmp_path)
+
+
+# --------------------------------------------------------------------------
+# The full index loads when the reader is about to search, not with the page
+# --------------------------------------------------------------------------
+
+
+def _indexes_with_docs(urls: list[str], site, base_url: str) -> list[str]:
+    """The search indexes among the requested ``urls`` that hold documents (a stub holds none)."""
+    found = []
+    for url in urls:
+        path = urlsplit(url).path[len(urlsplit(base_url).path) :]
+        if re.search(r"(^|/)search/search_index[^/]*\.json$", path):
+            if json.loads((site / path).read_text(encoding="utf-8"))["docs"]:
+                found.append(path)
+    return found
+
+
+@pytest.mark.parametrize("how", ["focus", "shortcut", "hover", "query"])
+@pytest.mark.parametrize(("lang", "query"), [("ko", "활성화 함수를"), ("en", "activation")])
+def test_full_index_loads_on_intent_only(browser, base_url, site, lang, query, how):
+    context = browser.new_context()
+    page = context.new_page()
+    urls: list[str] = []
+    errors: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("console", lambda m: m.type in ("error", "warning") and errors.append(m.text))
+    try:
+        page.goto(f"{root_url(base_url, lang)}activations/", wait_until="networkidle")
+        # Material fetched its index, and that was the stub; the page is searchable
+        assert any(urlsplit(u).path.endswith("search/search_index.json") for u in urls)
+        assert _indexes_with_docs(urls, site, base_url) == []
+        expect(page.locator(".md-search-result__meta")).not_to_have_text(
+            re.compile("Initializ|초기화")
+        )
+        if how == "query":  # no intent: an empty query costs nothing, the first real one loads
+            for empty in ("", " "):
+                assert page.evaluate(TYPE_QUERY, [empty, False])["results"] == []
+            assert _indexes_with_docs(urls, site, base_url) == []
+            paths = [urlsplit(h).path for h in page.evaluate(TYPE_QUERY, [query, False])["results"]]
+        else:
+            # the sign of intent alone fetches the full index, before any query
+            full = re.compile(r"search/search_index\.[0-9a-f]{12}\.json$")
+            with page.expect_request(lambda r: bool(full.search(r.url)), timeout=10_000):
+                if how == "focus":
+                    page.focus("input.md-search__input")
+                elif how == "hover":
+                    page.hover("input.md-search__input")
+                else:
+                    page.keyboard.press("/")
+                    expect(page.locator("input.md-search__input")).to_be_focused()
+            page.focus("input.md-search__input")
+            page.keyboard.type(query)
+            results = page.locator(".md-search-result__item a")
+            expect(results.first).to_be_visible(timeout=30_000)
+            paths = [urlsplit(h).path for h in results.evaluate_all("as => as.map(a => a.href)")]
+        assert any(p.endswith("/activations/") for p in paths[:5]), paths
+        wanted = full_index_path(site, site / ("en" if lang == "en" else ""))
+        assert _indexes_with_docs(urls, site, base_url) == [str(wanted.relative_to(site.resolve()))]
+        assert not errors, errors
+    finally:
+        context.close()

@@ -13,7 +13,8 @@
 // Material's worker does the rest (lunr index, ranking, highlighting): this file
 // captures its message listener, hands it the index with a segmenter installed,
 // and rewrites each query before Material sees it. Nothing is fetched but
-// Material's worker (and its lunr language files) from this site.
+// Material's worker (and its lunr language files) and the full index from this
+// site, and those only once the reader is about to search (see the end).
 "use strict";
 
 (() => {
@@ -24,7 +25,11 @@
 
   // Message types of Material's worker protocol
   const SETUP = 0;
+  const READY = 1;
   const QUERY = 2;
+  const RESULT = 3;
+  // posted by intent.js: the reader is about to search
+  const INTENT = "search-intent";
 
   // Bounds: a query is cut to this many characters and words, so a pasted page
   // of text costs no more than a sentence.
@@ -371,38 +376,135 @@
   }
 
   // ------------------------------------------------------------------------
-  // Run Material's worker inside this one
+  // Run Material's worker inside this one, once the full index is wanted
   // ------------------------------------------------------------------------
+  //
+  // The index Material's bundle fetches on every page load is a stub (config,
+  // no documents, and `config.full_index`: the full index's URL relative to
+  // this file; see hooks/search.py). SETUP with a stub is answered with READY
+  // at once; the full index (and Material's worker) are loaded when the page
+  // says the reader is about to search (intent.js posts INTENT) or at the
+  // first non-empty query at the latest. Queries that arrive meanwhile are
+  // answered when the index is built, the latest one only.
+
+  const native = {
+    addEventListener: self.addEventListener,
+    postMessage: self.postMessage,
+  };
+  const post = (message) => native.postMessage.call(self, message);
 
   let materialListener = null;
-  const addEventListener = self.addEventListener;
-  self.addEventListener = function (type, listener, options) {
-    if (type === "message" && materialListener === null) materialListener = listener;
-    else addEventListener.call(self, type, listener, options);
-  };
-  importScripts(new URL(`../workers/${material}`, self.location.href).href);
-  delete self.addEventListener;
-  if (materialListener === null) throw new Error("search worker: Material's worker registered no listener");
-
-  let config = null;
-  addEventListener.call(self, "message", (event) => {
-    let message = event.data;
-    if (message && message.type === SETUP) {
-      config = { ...message.data.config };
-      const analysis = config.analysis || {};
-      delete config.analysis;
-      loadAnalysis(analysis);
-      patchLunr(self.lunr, Array.isArray(analysis.lexicon));
-      message = { ...message, data: { ...message.data, config } };
-    } else if (message && message.type === QUERY && config) {
-      let query = "";
-      try {
-        query = rewrite(message.data, config, self.lunr);
-      } catch (error) {
-        console.error("search worker: query analysis failed", error);
-      }
-      message = { ...message, data: query };
+  function loadMaterial() {
+    if (materialListener) return materialListener;
+    self.addEventListener = function (type, listener, options) {
+      if (type === "message" && materialListener === null) materialListener = listener;
+      else native.addEventListener.call(self, type, listener, options);
+    };
+    try {
+      importScripts(new URL(`../workers/${material}`, self.location.href).href);
+    } finally {
+      delete self.addEventListener;
     }
-    return materialListener.call(self, { data: message });
+    if (materialListener === null) throw new Error("search worker: Material's worker registered no listener");
+    return materialListener;
+  }
+
+  // Material's worker posts READY when it has built the index; after a stub's
+  // SETUP the page already has its READY, and a second one is dropped.
+  let dropReady = false;
+  self.postMessage = function (message, ...rest) {
+    if (dropReady && message && message.type === READY) {
+      dropReady = false;
+      return;
+    }
+    return native.postMessage.call(self, message, ...rest);
+  };
+
+  let config = null;   // the index config Material has (after build)
+  let stub = null;     // SETUP message of a stub index, until the full index is built
+  let wanted = false;  // intent signalled before SETUP arrived
+  let loading = null;  // promise: the full index fetched and built
+  let pending = null;  // the latest QUERY that arrived before the index was built
+
+  // hand Material a SETUP with a full index; resolves when it is built
+  function build(message) {
+    config = { ...message.data.config };
+    const analysis = config.analysis || {};
+    delete config.analysis;
+    loadAnalysis(analysis);
+    const listener = loadMaterial();
+    patchLunr(self.lunr, Array.isArray(analysis.lexicon));
+    return listener.call(self, { data: { ...message, data: { ...message.data, config } } });
+  }
+
+  function answer(message) {
+    let query = "";
+    try {
+      query = rewrite(message.data, config, self.lunr);
+    } catch (error) {
+      console.error("search worker: query analysis failed", error);
+    }
+    return materialListener.call(self, { data: { ...message, data: query } });
+  }
+
+  async function fetchIndex(url) {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`${url}: HTTP ${response.status}`);
+    const index = await response.json();
+    if (!index || typeof index.config !== "object" || !Array.isArray(index.docs))
+      throw new Error(`${url}: not a search index`);
+    return index;
+  }
+
+  function load() {
+    if (!stub) {
+      wanted = true;
+      return;
+    }
+    if (loading) return;
+    const url = new URL(stub.data.config.full_index, self.location.href).href;
+    const started = performance.now();
+    loading = fetchIndex(url)
+      .then((index) => {
+        dropReady = true;
+        return build({ ...stub, data: { ...stub.data, config: index.config, docs: index.docs } });
+      })
+      .then(() => {
+        stub = null;
+        console.debug(`search worker: index loaded and built in ${Math.round(performance.now() - started)} ms`);
+        const message = pending;
+        pending = null;
+        if (message) return answer(message);
+      })
+      .catch((error) => {
+        console.error("search worker: could not load the search index", error);
+        dropReady = false;
+        loading = null; // the next query tries again
+        if (pending) {
+          pending = null;
+          post({ type: RESULT, data: { items: [] } });
+        }
+      });
+  }
+
+  native.addEventListener.call(self, "message", (event) => {
+    const message = event.data;
+    if (message && message.type === INTENT) return load();
+    if (message && message.type === SETUP) {
+      const full = message.data && message.data.config && message.data.config.full_index;
+      if (typeof full !== "string") return build(message); // a full index: as before
+      stub = message;
+      post({ type: READY });
+      if (wanted) load();
+      return;
+    }
+    if (message && message.type === QUERY) {
+      if (config && !stub) return answer(message);
+      const empty = typeof message.data !== "string" || message.data.trim() === "";
+      pending = empty ? null : message;
+      if (empty) return post({ type: RESULT, data: { items: [] } });
+      return load();
+    }
+    return loadMaterial().call(self, { data: message }); // Material's worker rejects the rest
   });
 })();
