@@ -74,7 +74,7 @@ format: $(STAMP)  ## Format with ruff.
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP)  ## Measure build time, test time, page weight and example run times.
+bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Measure build/test/example times, page weight, Lighthouse scores (npm ci's Lighthouse once).
 	$(BIN)/python -m tests.bench
 
 search-bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Search recall@1/@5 (this site vs Material's default), latency, bytes; builds the site.

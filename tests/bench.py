@@ -19,7 +19,13 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ENV = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+# the site is built for the address Lighthouse reads it from (canonical, hreflang)
+LIGHTHOUSE_PORT = 8766
+ENV = {
+    **os.environ,
+    "NO_MKDOCS_2_WARNING": "1",
+    "SITE_URL": f"http://127.0.0.1:{LIGHTHOUSE_PORT}/",
+}
 
 
 def timed(cmd: list[str], env: dict | None = None) -> float:
@@ -124,6 +130,7 @@ def table(title: str, rows: dict, fmt: str = "{:.1f}") -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
+    parser.add_argument("--skip-lighthouse", action="store_true", help="do not run Lighthouse")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args()
 
@@ -141,6 +148,11 @@ def main() -> int:
             print(f"  /{url.strip('/') + '/' if url != '/' else ''}"
                   f"  {row['files']} files, {row['bytes'] / 1024:.0f} KB, "
                   f"{row['gzip bytes'] / 1024:.0f} KB gzip")  # fmt: skip
+        if not args.skip_lighthouse:
+            from tests import lighthouse
+
+            results["lighthouse"] = lighthouse.audit(site, LIGHTHOUSE_PORT)
+            lighthouse.print_table(results["lighthouse"])
     results["examples"] = example_times()
     table("Page examples (s)", results["examples"])
     if not args.skip_tests:
