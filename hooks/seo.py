@@ -18,17 +18,26 @@
    the same file, the last language winning. The Korean one stays at
    ``/404.html`` (what static hosts serve for every missing path) and the
    English one is written to ``/en/404.html``.
-6. Sitemap. mkdocs-static-i18n's sitemap leaves out notebook pages (to it they
+6. Notebook images. nbconvert inlines every figure as a base64 PNG in the
+   page's HTML; they are written next to the page as files instead, with
+   their size and ``loading="lazy"``, so a lab page's HTML is small and
+   figures below the fold load only when the reader gets there. The 570 KB
+   of JupyterLab CSS nbconvert inlines in every lab page goes to one shared,
+   content-hashed stylesheet that the browser caches across labs.
+7. Sitemap. mkdocs-static-i18n's sitemap leaves out notebook pages (to it they
    are assets); it is rewritten from the built pages, every page with its
    hreflang alternates. ``robots.txt`` names it.
 """
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
 import html as html_lib
 import json
 import re
+import struct
 from pathlib import Path
 from urllib.parse import urljoin
 
@@ -203,7 +212,54 @@ def accessible(output: str, lang: str) -> str:
     return _SCROLLABLE.sub(r'<div class="\1" tabindex="0">', output)
 
 
+_INLINE_PNG = re.compile(r'<img ([^>]*?)src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
+
+
+def extract_images(output: str, page, config) -> str:
+    """Write inline PNGs of a notebook page to files beside it; lazy-load them."""
+    folder = Path(config.site_dir) / Path(page.file.dest_uri).parent
+    count = 0
+
+    def extract(match: re.Match) -> str:
+        nonlocal count
+        count += 1
+        data = base64.b64decode(match.group(2))
+        name = f"figure-{count}.png"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_bytes(data)
+        width, height = struct.unpack(">II", data[16:24])  # PNG IHDR
+        attrs = match.group(1)
+        return f'<img {attrs}src="{name}" width="{width}" height="{height}" loading="lazy"'
+
+    return _INLINE_PNG.sub(extract, output)
+
+
+_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
+SHARED_CSS_MIN = 50_000  # only the big theme block; small page styles stay inline
+
+
+def extract_styles(output: str, page, config) -> str:
+    """Move a notebook page's large inline <style> blocks to shared, hashed files."""
+    depth = len(Path(page.file.dest_uri).parent.parts)
+
+    def extract(match: re.Match) -> str:
+        css = match.group(1)
+        if len(css) < SHARED_CSS_MIN:
+            return match.group(0)
+        digest = hashlib.sha256(css.encode("utf-8")).hexdigest()[:12]
+        name = f"assets/stylesheets/jupyter-{digest}.css"
+        target = Path(config.site_dir) / name
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(css, encoding="utf-8")
+        return f'<link rel="stylesheet" href="{"../" * depth}{name}">'
+
+    return _STYLE.sub(extract, output)
+
+
 def on_post_page(output: str, page, config) -> str:
+    if page.file.src_uri.endswith(".ipynb"):
+        output = extract_styles(extract_images(output, page, config), page, config)
     output = accessible(output, page_language(page))
     if not config.site_url:
         return output

@@ -73,7 +73,11 @@ def test_notebook_page_is_rendered_with_outputs(site, prefix):
     text = html(site, prefix + "labs/activations/")
     assert text.count("jp-CodeCell") >= 4  # rendered cells, not raw source
     assert '"cell_type"' not in text
-    assert 'src="data:image/png;base64,' in text  # executed: plots are there
+    # executed: the plots are there, as files beside the page (hooks/seo.py)
+    assert 'src="figure-1.png"' in text
+    png = (site / prefix / "labs/activations/figure-1.png").read_bytes()
+    assert png.startswith(b"\x89PNG")
+    assert "data:image/png;base64," not in text
     download = site / prefix / "labs/activations/activations.ipynb"
     assert '"outputs": [\n' in download.read_text(encoding="utf-8")
     assert 'href="activations.ipynb" download' in text
