@@ -16,7 +16,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 KATEX_VERSION := 0.19.1
 
-.PHONY: help browser setup serve serve-en serve-ko build test test-fast check lint format bench clean vendor-katex
+.PHONY: help browser setup serve serve-en serve-ko build test test-fast check lint format bench search-bench clean vendor-katex
 
 help:  ## Show this help.
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'

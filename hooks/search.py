@@ -17,7 +17,7 @@ What this hook does, after i18n has written the combined index:
    Material's own worker inside it); ``assets/javascripts/search/intent.js``
    is added before Material's bundle (it tells the worker when the reader is
    about to search).
-4. Loads the index only when the reader is about to search: the full index
+3. Loads the index only when the reader is about to search: the full index
    goes to ``search/search_index.<hash>.json``, and ``search/search_index.json``
    (which Material's bundle fetches on every page load) becomes a stub: the
    config without the analysis, no documents, and ``config.full_index``, the
@@ -25,7 +25,7 @@ What this hook does, after i18n has written the combined index:
    once and fetches the full index on the first sign of intent (focus on the
    search box, a pointer on it, the ``/`` and ``s`` shortcuts) or at the first
    query at the latest.
-3. Analyses each Korean eojeol of the index with Kiwi (kiwipiepy), and ships
+4. Analyses each Korean eojeol of the index with Kiwi (kiwipiepy), and ships
    the result in the index's ``config.analysis``: for every chunk the browser
    will tokenize, its segmentation into contiguous pieces (content / particle
    or ending) and the stems each content piece also stands for (``사라진`` →

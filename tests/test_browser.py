@@ -135,31 +135,60 @@ def test_the_page_list_is_the_sitemap(site):
     assert locs == {p for p in PAGES if not p.endswith("404.html")}
 
 
-@pytest.mark.parametrize("url", PAGES)
-def test_page_loads_cleanly(base_url, visit, url):
-    v = visit(base_url + url)
-    assert v.problems() == []
-    assert v.page.get_attribute("html", "lang") == language_of(url)
+@dataclass
+class Report:
+    """One load of a page: what went wrong while loading, and what axe found."""
+
+    problems: list[str]
+    lang: str
+    violations: list[dict]
+    images: list[tuple[str, str]]
+
+
+@pytest.fixture(scope="module")
+def report(context, base_url):
+    """Each page is loaded once; the load test and the accessibility test share it."""
+    reports: dict[str, Report] = {}
+
+    def _report(url: str) -> Report:
+        if url not in reports:
+            v = open_page(context, base_url + url)
+            # Blocks far below the fold skip rendering (content-visibility: auto)
+            # until a reader scrolls to them; axe must see them rendered, or it
+            # measures the contrast of text against whatever is painted there.
+            v.page.add_style_tag(content="* { content-visibility: visible !important; }")
+            reports[url] = Report(
+                problems=v.problems(),
+                lang=v.page.get_attribute("html", "lang"),
+                violations=Axe().run(v.page).response["violations"],
+                images=v.page.eval_on_selector_all(
+                    "article img",
+                    "els => els.map(e => [e.getAttribute('alt'), e.currentSrc.slice(0, 80)])",
+                ),
+            )
+            v.page.close()
+        return reports[url]
+
+    return _report
 
 
 @pytest.mark.parametrize("url", PAGES)
-def test_page_is_accessible(base_url, visit, url):
-    page = visit(base_url + url).page
-    # Blocks far below the fold skip rendering (content-visibility: auto) until
-    # a reader scrolls to them; axe must see them rendered, or it measures the
-    # contrast of text against whatever is painted at that spot instead.
-    page.add_style_tag(content="* { content-visibility: visible !important; }")
-    result = Axe().run(page)
+def test_page_loads_cleanly(report, url):
+    r = report(url)
+    assert r.problems == []
+    assert r.lang == language_of(url)
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_page_is_accessible(report, url):
+    r = report(url)
     serious = [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
-        for v in result.response["violations"]
+        for v in r.violations
         if v["impact"] in SERIOUS
     ]
     assert serious == []
-    images = page.eval_on_selector_all(
-        "article img", "els => els.map(e => [e.getAttribute('alt'), e.currentSrc.slice(0, 80)])"
-    )
-    for alt, src in images:
+    for alt, src in r.images:
         assert alt, f"image without alt text: {src}"
         if language_of(url) == "ko":
             assert HANGUL.search(alt), f"alt text not in Korean on a Korean page: {alt!r}"
