@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -183,3 +184,16 @@ def test_malformed_front_matter_fails_the_build(site, tmp_path):
     result = build(tmp_path / "site", docs, language="ko")
     assert result.returncode != 0
     assert "ko/index.md:2: malformed front matter" in result.stderr
+
+
+def test_twin_notebooks_with_different_headings_fail_the_build(site, tmp_path):
+    docs = docs_copy(tmp_path)
+    notebook = docs / "en/labs/activations.ipynb"
+    data = json.loads(notebook.read_text(encoding="utf-8"))
+    first = next(c for c in data["cells"] if c["cell_type"] == "markdown")
+    first["source"] = [*first["source"], "\n\n## An extra heading\n"]
+    notebook.write_text(json.dumps(data), encoding="utf-8")
+    result = build(tmp_path / "site", docs, language="ko")
+    assert result.returncode != 0
+    assert "ko/labs/activations.ipynb" in result.stderr
+    assert "twin notebooks need the same headings" in result.stderr
