@@ -46,7 +46,8 @@ def build_times(site: Path) -> dict[str, float]:
 
 def serve_rebuild_time(page: str = "docs/en/activations.md") -> float:
     """Seconds from saving one page to the end of the rebuild in ``mkdocs serve``."""
-    cmd = [sys.executable, "-m", "mkdocs", "serve", "--no-livereload", "-a", "127.0.0.1:8765"]
+    # --livereload: without it mkdocs 1.6 serves but does not rebuild on a change
+    cmd = [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", "127.0.0.1:8765"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=ENV, stderr=subprocess.PIPE, text=True)
     lines: list[tuple[float, str]] = []
 
