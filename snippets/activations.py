@@ -12,6 +12,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from snippets.plotting import new_figure, save_svg
+
 
 # --8<-- [start:functions]
 def relu(x: np.ndarray) -> np.ndarray:
@@ -153,24 +155,13 @@ def gradient_ratio(activation: str, init: str, depth: int = 20) -> float:
 # --------------------------------------------------------------------------
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), layout="constrained")
-    return fig
-
-
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", metadata={"Date": None})
-
-
 def draw_activations(out: IO[bytes]) -> None:
     """Draw ReLU, sigmoid and tanh (left) and their derivatives (right) as SVG."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "activations"
     x = np.linspace(-5, 5, 401)
-    fig = _new_figure(9, 3.4)
+    fig = new_figure(9, 3.4)
     left, right = fig.subplots(1, 2)
     for name, f, df in [
         ("ReLU", relu, relu_grad),
@@ -191,7 +182,7 @@ def draw_activations(out: IO[bytes]) -> None:
         ax.legend(loc="upper left")
     left.set_ylim(-1.5, 3)
     right.set_ylim(-0.1, 1.2)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_gradient_norms(out: IO[bytes]) -> None:
@@ -199,7 +190,7 @@ def draw_gradient_norms(out: IO[bytes]) -> None:
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "gradient-norms"
-    fig = _new_figure(7, 3.8)
+    fig = new_figure(7, 3.8)
     ax = fig.subplots()
     labels = {
         ("sigmoid", "xavier"): "sigmoid, Xavier init",
@@ -214,7 +205,7 @@ def draw_gradient_norms(out: IO[bytes]) -> None:
     ax.set_xticks(range(1, 21, 2))
     ax.grid(alpha=0.3, which="both")
     ax.legend()
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 FIGURES = {

@@ -21,6 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from snippets.data import load_digit_images
+from snippets.plotting import new_figure, save_svg
 from snippets.training import accuracy, fit
 
 
@@ -352,16 +353,6 @@ def random_swap(words: list[str], num_swaps: int, rng: np.random.Generator) -> l
 # --------------------------------------------------------------------------
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", metadata={"Date": None})
-
-
 def _show(ax, image, title: str = "") -> None:
     ax.imshow(np.asarray(image).squeeze(), cmap="gray_r", vmin=0, vmax=1, interpolation="none")
     ax.set_title(title, fontsize=9)
@@ -389,7 +380,7 @@ def draw_examples(out: IO[bytes]) -> None:
         ("augment(p=1)", lambda X, g: augment(X, g, p=1.0)),
         ("horizontal flip", lambda X, g: flip_horizontal(X)),
     ]
-    fig = _new_figure(9, 4.2)
+    fig = new_figure(9, 4.2)
     axes = fig.subplots(len(digits), len(columns))
     for row, digit in enumerate(digits):
         X = _first_test_image(digit)
@@ -397,7 +388,7 @@ def draw_examples(out: IO[bytes]) -> None:
             generator = torch.Generator().manual_seed(10 * row + col)
             _show(axes[row, col], transform(X, generator), name if row == 0 else "")
         axes[row, 0].set_ylabel(f"digit {digit}")
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_label_changes(out: IO[bytes]) -> None:
@@ -407,7 +398,7 @@ def draw_label_changes(out: IO[bytes]) -> None:
 
     matplotlib.rcParams["svg.hashsalt"] = "augmentation-label-changes"
     net = reference_cnn()
-    fig = _new_figure(10, 4.4)
+    fig = new_figure(10, 4.4)
     left, right = fig.subfigures(1, 2, width_ratios=[3, 1.15])
     axes = left.subplots(2, 6)
     six, nine = _first_test_image(6), _first_test_image(9)
@@ -440,7 +431,7 @@ def draw_label_changes(out: IO[bytes]) -> None:
         ax.set_xticks([])
         ax.set_yticks([])
     right.suptitle("natural photos: a flip keeps it", fontsize=10)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_few_shot(out: IO[bytes]) -> None:
@@ -449,7 +440,7 @@ def draw_few_shot(out: IO[bytes]) -> None:
 
     matplotlib.rcParams["svg.hashsalt"] = "augmentation-few-shot"
     results = augmentation_study()
-    fig = _new_figure(8, 3.6)
+    fig = new_figure(8, 3.6)
     axes = fig.subplots(1, 2)
     for ax, suffix, title in [
         (axes[0], "", "test images"),
@@ -473,7 +464,7 @@ def draw_few_shot(out: IO[bytes]) -> None:
         ax.grid(alpha=0.3)
     axes[0].legend(loc="lower right")
     fig.suptitle("digit_cnn trained on 20 images per digit (200 in all)", fontsize=10)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_shuffle(out: IO[bytes]) -> None:
@@ -482,7 +473,7 @@ def draw_shuffle(out: IO[bytes]) -> None:
 
     matplotlib.rcParams["svg.hashsalt"] = "augmentation-shuffle"
     permutation = torch.randperm(64, generator=torch.Generator().manual_seed(0))
-    fig = _new_figure(10, 3.8)
+    fig = new_figure(10, 3.8)
     left, right = fig.subfigures(1, 2, width_ratios=[1.5, 1])
     axes = left.subplots(2, 3)
     for row, digit in enumerate([0, 7]):
@@ -505,7 +496,7 @@ def draw_shuffle(out: IO[bytes]) -> None:
     ax.set_ylabel("test accuracy (%)")
     ax.grid(alpha=0.3, axis="y")
     right.suptitle("20 images per digit, 3 seeds", fontsize=10)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 FIGURES = {

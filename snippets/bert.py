@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from snippets.plotting import new_figure, save_svg
 from snippets.training import fit
 
 
@@ -379,16 +380,6 @@ def cpu_latency_ms(
 # --------------------------------------------------------------------------
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", metadata={"Date": None})
-
-
 def draw_attention_masks(out: IO[bytes]) -> None:
     """Draw the bidirectional (BERT) and causal (GPT) attention masks side by side as SVG."""
     import matplotlib
@@ -398,7 +389,7 @@ def draw_attention_masks(out: IO[bytes]) -> None:
     tokens = ["[CLS]", "the", "cat", "sat", "down", "[SEP]"]
     n = len(tokens)
     colours = ListedColormap(["#eeeeee", "#7986cb"])  # blocked, allowed
-    fig = _new_figure(8.5, 4.0)
+    fig = new_figure(8.5, 4.0)
     axes = fig.subplots(1, 2)
     for ax, mask, title in [
         (axes[0], bidirectional_mask(n), "bidirectional (BERT encoder)"),
@@ -422,7 +413,7 @@ def draw_attention_masks(out: IO[bytes]) -> None:
         ax.set_xlabel("attends to (key)")
         ax.set_ylabel("token (query)")
         ax.set_title(title)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def order_task_curves(num_epochs: int = 6) -> dict[str, list[float]]:
@@ -440,7 +431,7 @@ def draw_order_task(out: IO[bytes]) -> None:
 
     matplotlib.rcParams["svg.hashsalt"] = "bert-order-task"
     curves = order_task_curves()
-    fig = _new_figure(6.5, 3.6)
+    fig = new_figure(6.5, 3.6)
     ax = fig.subplots()
     for name, losses in curves.items():
         label = f"{name} mask, [CLS] classifier"
@@ -453,7 +444,7 @@ def draw_order_task(out: IO[bytes]) -> None:
     ax.set_ylim(0, 0.8)
     ax.grid(alpha=0.3)
     ax.legend(loc="center right")
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 FIGURES = {

@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from snippets.data import load_digit_images
+from snippets.plotting import new_figure, save_svg
 from snippets.training import accuracy, fit
 
 
@@ -342,23 +343,13 @@ TIMELINE = [
 ]
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", metadata={"Date": None})
-
-
 def draw_lenet_training(out: IO[bytes]) -> None:
     """Draw LeNet-5's training loss per epoch on the digit images as SVG."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "cnn-lenet-training"
     _, losses, test_accuracy = train_lenet5()
-    fig = _new_figure(6.5, 3.4)
+    fig = new_figure(6.5, 3.4)
     ax = fig.subplots()
     epochs = range(1, len(losses) + 1)
     ax.plot(epochs, losses, marker="o", label="training loss (cross-entropy)")
@@ -369,7 +360,7 @@ def draw_lenet_training(out: IO[bytes]) -> None:
     ax.grid(alpha=0.3, which="both")
     ax.set_title(f"LeNet-5 on 8x8 digits: test accuracy {test_accuracy:.1%}")
     ax.legend()
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_timeline(out: IO[bytes]) -> None:
@@ -377,7 +368,7 @@ def draw_timeline(out: IO[bytes]) -> None:
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "cnn-timeline"
-    fig = _new_figure(7.5, 3.8)
+    fig = new_figure(7.5, 3.8)
     ax = fig.subplots()
     for name, year, count, depth in TIMELINE:
         ax.scatter(year, count, s=25 + 2.5 * depth, zorder=2)
@@ -399,7 +390,7 @@ def draw_timeline(out: IO[bytes]) -> None:
     ax.set_ylabel("parameters (log scale)")
     ax.set_title("dot size: depth in weight layers", fontsize=9, loc="left")
     ax.grid(alpha=0.3, which="major")
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 FIGURES = {

@@ -18,6 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snippets.plotting import save_svg
+
 # --8<-- [start:data]
 NUM_MODES = 8  # Gaussians on the ring
 RING_RADIUS = 2.0
@@ -229,10 +231,6 @@ def _scatter(ax, points: torch.Tensor, title: str, color: str = "tab:blue") -> N
     ax.set_title(title, fontsize=10)
 
 
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", dpi=150, metadata={"Date": None})
-
-
 def draw_training(out: IO[bytes]) -> None:
     """Draw the real data and G's samples at several training steps as SVG."""
     import matplotlib
@@ -247,7 +245,7 @@ def draw_training(out: IO[bytes]) -> None:
     for ax, step in zip(axes[1:], steps, strict=True):
         samples = run.snapshots[step]
         _scatter(ax, samples, f"step {step}: {modes_covered(samples)}/8 modes")
-    _save_svg(fig, out)
+    save_svg(fig, out, dpi=150)
 
 
 def draw_mode_collapse(out: IO[bytes]) -> None:
@@ -263,7 +261,7 @@ def draw_mode_collapse(out: IO[bytes]) -> None:
     for ax, step in zip(axes, steps, strict=True):
         samples = run.snapshots[step]
         _scatter(ax, samples, f"step {step}: {modes_covered(samples)}/8 modes", "tab:orange")
-    _save_svg(fig, out)
+    save_svg(fig, out, dpi=150)
 
 
 FIGURES = {

@@ -15,6 +15,7 @@ import torch
 from torch import nn
 
 from snippets.data import load_digit_images
+from snippets.plotting import new_figure, save_svg
 from snippets.training import accuracy, fit
 
 
@@ -200,16 +201,6 @@ def capacity_sweep(
 # --------------------------------------------------------------------------
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", metadata={"Date": None})
-
-
 def draw_confusion(out: IO[bytes]) -> None:
     """Draw the 10-class confusion matrix of logistic regression on the test digits as SVG."""
     import matplotlib
@@ -219,7 +210,7 @@ def draw_confusion(out: IO[bytes]) -> None:
     X_train, X_test, y_train, y_test = digit_arrays()
     y_hat = LogisticRegression(max_iter=1000).fit(X_train, y_train).predict(X_test)
     counts = confusion_matrix(y_test, y_hat, num_classes=10)
-    fig = _new_figure(5.2, 4.6)
+    fig = new_figure(5.2, 4.6)
     ax = fig.subplots()
     image = ax.imshow(counts, cmap="Blues")
     for i in range(10):
@@ -233,7 +224,7 @@ def draw_confusion(out: IO[bytes]) -> None:
     ax.set_ylabel("true class")
     ax.set_title(f"logistic regression, test accuracy {np.trace(counts) / counts.sum():.3f}")
     fig.colorbar(image, ax=ax, shrink=0.8, label="count")
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_threshold(out: IO[bytes]) -> None:
@@ -244,7 +235,7 @@ def draw_threshold(out: IO[bytes]) -> None:
     y_true, scores = nine_scores()
     thresholds = np.linspace(0.01, 0.99, 99)
     precision, recall = precision_recall_at(y_true, scores, thresholds)
-    fig = _new_figure(9, 3.4)
+    fig = new_figure(9, 3.4)
     left, right = fig.subplots(1, 2)
     left.plot(thresholds, precision, label="precision", linewidth=2)
     left.plot(thresholds, recall, label="recall", linewidth=2)
@@ -268,7 +259,7 @@ def draw_threshold(out: IO[bytes]) -> None:
     for ax in (left, right):
         ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_capacity(out: IO[bytes]) -> None:
@@ -279,7 +270,7 @@ def draw_capacity(out: IO[bytes]) -> None:
     widths = (4, 16, 64, 256, 1024, 4096)
     runs = capacity_sweep(widths)
     params = [true.num_params for true, _ in runs]
-    fig = _new_figure(7, 3.8)
+    fig = new_figure(7, 3.8)
     ax = fig.subplots()
     ax.semilogx(
         params,
@@ -316,7 +307,7 @@ def draw_capacity(out: IO[bytes]) -> None:
     ax.set_ylim(-0.1, 1.05)
     ax.grid(alpha=0.3, which="both")
     fig.legend(loc="outside lower center", ncols=2, fontsize=8)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 FIGURES = {

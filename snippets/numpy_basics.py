@@ -17,6 +17,7 @@ import torch
 from torch import nn
 
 from snippets.activations import XOR_X, XOR_Y, sigmoid
+from snippets.plotting import new_figure, save_svg
 
 
 # --8<-- [start:broadcast-rule]
@@ -228,16 +229,6 @@ def xor_data() -> tuple[np.ndarray, np.ndarray]:
 # --------------------------------------------------------------------------
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", metadata={"Date": None})
-
-
 def _draw_grid(ax, values: np.ndarray, x0: float, real_rows: int, real_cols: int, title: str):
     """Draw a 2-D array as a grid of cells; cells outside the real block are faded."""
     from matplotlib.patches import Rectangle
@@ -276,7 +267,7 @@ def draw_broadcasting(out: IO[bytes]) -> None:
     matplotlib.rcParams["svg.hashsalt"] = "numpy_basics-broadcasting"
     col = np.array([[0], [10], [20]])
     row = np.array([0, 1, 2, 3])
-    fig = _new_figure(9, 2.6)
+    fig = new_figure(9, 2.6)
     ax = fig.subplots()
     _draw_grid(ax, np.repeat(col, 4, axis=1), 0, 3, 1, "col: (3, 1) → (3, 4)")
     ax.text(4.75, 1.5, "+", ha="center", va="center", fontsize=22)
@@ -296,7 +287,7 @@ def draw_broadcasting(out: IO[bytes]) -> None:
     ax.set_ylim(-0.9, 4.1)
     ax.set_aspect("equal")
     ax.axis("off")
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_xor_loss(out: IO[bytes]) -> None:
@@ -307,7 +298,7 @@ def draw_xor_loss(out: IO[bytes]) -> None:
     X, y = xor_data()
     _, numpy_losses = train_xor_numpy(X, y)
     _, torch_losses = train_xor_torch(X, y)
-    fig = _new_figure(7, 3.4)
+    fig = new_figure(7, 3.4)
     ax = fig.subplots()
     epochs = np.arange(1, len(numpy_losses) + 1)
     ax.semilogy(epochs, numpy_losses, linewidth=4, alpha=0.5, label="NumPy, backward by hand")
@@ -322,7 +313,7 @@ def draw_xor_loss(out: IO[bytes]) -> None:
     ax.set_title("2-4-1 tanh network learning XOR")
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower left")
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 FIGURES = {

@@ -25,6 +25,7 @@ import torch
 from torch import nn
 
 from snippets.data import load_digit_images
+from snippets.plotting import new_figure, save_svg
 from snippets.training import accuracy, fit
 
 # --8<-- [start:tasks]
@@ -287,22 +288,12 @@ LABELS = {
 }
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", metadata={"Date": None})
-
-
 def draw_shots(out: IO[bytes]) -> None:
     """Draw test accuracy on digits 5-9 against k for the three methods as SVG."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "transfer-shots"
-    fig = _new_figure(7, 3.8)
+    fig = new_figure(7, 3.8)
     ax = fig.subplots()
     for method, marker in zip(METHODS, "osD", strict=True):
         per_seed = np.array([[target_accuracy(method, k, s) for s in SEEDS] for k in SHOTS])
@@ -318,7 +309,7 @@ def draw_shots(out: IO[bytes]) -> None:
     ax.set_title(f"pretrained on digits 0-4; mean and range over {len(SEEDS)} seeds")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_sources(out: IO[bytes]) -> None:
@@ -326,7 +317,7 @@ def draw_sources(out: IO[bytes]) -> None:
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "transfer-sources"
-    fig = _new_figure(8, 3.6)
+    fig = new_figure(8, 3.6)
     axes = fig.subplots(1, 2, sharey=True)
     width = 0.38
     positions = np.arange(len(SOURCES))
@@ -340,7 +331,7 @@ def draw_sources(out: IO[bytes]) -> None:
         ax.grid(alpha=0.3, axis="y")
     axes[0].set_ylabel("gain over scratch (accuracy points)")
     axes[0].legend(loc="lower left")
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 FIGURES = {

@@ -21,6 +21,7 @@ from scipy.stats import norm
 from torch import nn
 
 from snippets.data import load_digit_images
+from snippets.plotting import new_figure, save_svg
 from snippets.training import accuracy, fit
 
 # --8<-- [start:searches]
@@ -259,16 +260,6 @@ def one_matters(point: np.ndarray) -> float:
 # --------------------------------------------------------------------------
 
 
-def _new_figure(width: float, height: float):
-    from matplotlib.figure import Figure
-
-    return Figure(figsize=(width, height), layout="constrained")
-
-
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", metadata={"Date": None})
-
-
 def draw_grid_vs_random(out: IO[bytes]) -> None:
     """Draw nine grid trials and nine random trials on the toy score, with its x profile, as SVG."""
     import matplotlib
@@ -276,7 +267,7 @@ def draw_grid_vs_random(out: IO[bytes]) -> None:
     matplotlib.rcParams["svg.hashsalt"] = "tuning-grid-vs-random"
     grid = grid_search(one_matters, UNIT_SQUARE, 9)
     rand = random_search(one_matters, UNIT_SQUARE, 9, seed=0)
-    fig = _new_figure(9, 4.6)
+    fig = new_figure(9, 4.6)
     panels = fig.subfigures(1, 2)
     xs = np.linspace(0, 1, 400)
     profile = np.exp(-0.5 * ((xs - 0.78) / 0.05) ** 2)
@@ -300,7 +291,7 @@ def draw_grid_vs_random(out: IO[bytes]) -> None:
         main.set_ylabel("y: unimportant hyperparameter")
         main.legend(loc="lower left", fontsize=8)
         main.grid(alpha=0.3)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_gaussian_process(out: IO[bytes]) -> None:
@@ -317,7 +308,7 @@ def draw_gaussian_process(out: IO[bytes]) -> None:
     xs = np.linspace(0, 1, 300)[:, None]
     mean, std = gp_posterior(X, y, xs, length_scale=0.2)
     ei = expected_improvement(mean, std, y.max())
-    fig = _new_figure(7, 4.6)
+    fig = new_figure(7, 4.6)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
     top.plot(xs[:, 0], truth(xs[:, 0]), color="gray", linestyle="--", label="true score (unknown)")
     top.plot(xs[:, 0], mean, color="C0", linewidth=2, label="GP mean")
@@ -350,7 +341,7 @@ def draw_gaussian_process(out: IO[bytes]) -> None:
     bottom.set_xlabel("hyperparameter")
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 def draw_convergence(out: IO[bytes]) -> None:
@@ -366,7 +357,7 @@ def draw_convergence(out: IO[bytes]) -> None:
         "random search": random_search(digits_objective, BOUNDS, 16, seed=0),
         "Bayesian optimisation": bayes_search(digits_objective, BOUNDS, 16, seed=0),
     }
-    fig = _new_figure(10, 4)
+    fig = new_figure(10, 4)
     left, right = fig.subplots(1, 2)
     markers = {"grid search": "s", "random search": "o", "Bayesian optimisation": "^"}
     for name, trials in runs.items():
@@ -400,7 +391,7 @@ def draw_convergence(out: IO[bytes]) -> None:
     fig.legend(*right.get_legend_handles_labels(), loc="outside lower center", ncols=3)
     for ax in (left, right):
         ax.grid(alpha=0.3)
-    _save_svg(fig, out)
+    save_svg(fig, out)
 
 
 FIGURES = {
