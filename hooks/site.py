@@ -173,26 +173,33 @@ def _wrap_notebook(file: File, config) -> File:
 # --------------------------------------------------------------------------
 
 
-def render_figures() -> dict[str, bytes]:
-    """Return every figure of ``snippets`` as SVG bytes, drawn once per content.
+def render_figures() -> dict[str, dict[str, bytes]]:
+    """Return every figure of ``snippets`` in every language: ``{lang: {name: svg}}``.
 
-    Figures are drawn in fresh processes, in parallel: a figure reflects the
-    code on disk even in a long-running ``mkdocs serve``, and a slow one
-    (most train a small model) does not hold up the others.
+    Drawn once per content (the snippet sources and the words tables), in fresh
+    processes, in parallel: a figure reflects the code on disk even in a
+    long-running ``mkdocs serve``, and a slow one (most train a small model)
+    does not hold up the others.
     """
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    key = content_key()
+    from snippets.plotting import LANGUAGES
+
+    words = b"".join(p.read_bytes() for p in sorted((ROOT / "i18n" / "words").glob("*.yml")))
+    key = content_key(words)
     if key in _figure_cache:
         return _figure_cache[key]
     cache = CACHE / "figures" / key
     manifest = cache / "manifest.json"
-    if manifest.exists():
-        registry = json.loads(manifest.read_text(encoding="utf-8"))
-    else:
-        registry = None
-    missing = [] if registry is None else [n for n in registry if not (cache / n).exists()]
+    registry = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
+
+    def missing_of(registry):
+        return [
+            (n, lang) for n in registry for lang in LANGUAGES if not (cache / lang / n).exists()
+        ]
+
+    missing = [] if registry is None else missing_of(registry)
     if registry is None or missing:
         import snippets
 
@@ -203,21 +210,30 @@ def render_figures() -> dict[str, bytes]:
                     registry = pool.submit(snippets.figures).result()
                 except ValueError as error:
                     raise PluginError(f"snippets: {error}") from None
-                missing = [n for n in registry if not (cache / n).exists()]
+                missing = missing_of(registry)
             started = time.perf_counter()
-            futures = {n: pool.submit(snippets.draw_figure, registry[n]) for n in missing}
-            cache.mkdir(parents=True, exist_ok=True)
+            todo: dict[str, list[str]] = {}
+            for name, lang in missing:
+                todo.setdefault(name, []).append(lang)
+            futures = {
+                name: pool.submit(snippets.draw_figures, registry[name], tuple(langs))
+                for name, langs in todo.items()
+            }
             for name, future in sorted(futures.items()):
                 try:
-                    svg = future.result()
+                    svgs = future.result()
                 except Exception as error:  # a figure that fails must fail the build
-                    raise PluginError(f"figure {name!r} ({registry[name]}): {error!r}") from None
-                (cache / name).write_bytes(svg)
+                    raise PluginError(f"figure {name!r} ({registry[name]}): {error}") from None
+                for lang, svg in svgs.items():
+                    (cache / lang).mkdir(parents=True, exist_ok=True)
+                    (cache / lang / name).write_bytes(svg)
             if futures:
                 log.info("Drew %d figures in %.1f s", len(futures), time.perf_counter() - started)
         manifest.write_text(json.dumps(registry, indent=1), encoding="utf-8")
     _figure_cache.clear()
-    _figure_cache[key] = {name: (cache / name).read_bytes() for name in registry}
+    _figure_cache[key] = {
+        lang: {name: (cache / lang / name).read_bytes() for name in registry} for lang in LANGUAGES
+    }
     return _figure_cache[key]
 
 
@@ -239,9 +255,22 @@ def on_files(files: Files, config) -> Files:
     for file in [f for f in files if f.src_uri.endswith(".ipynb")]:
         files.remove(file)
         files.append(_wrap_notebook(file, config))
-    for name, svg in svgs.items():
-        files.append(File.generated(config, f"{FIGURE_DIR}/{name}", content=svg))
+    # each language's build gets its own figures: /assets/figures/ (ko), /en/assets/figures/
+    lang = build_language(config)
+    prefix = "" if lang == DEFAULT_LANGUAGE else f"{lang}/"
+    for name, svg in svgs[lang].items():
+        figure = File.generated(config, f"{FIGURE_DIR}/{name}", content=svg)
+        figure.dest_uri = f"{prefix}{FIGURE_DIR}/{name}"
+        files.append(figure)
     return files
+
+
+DEFAULT_LANGUAGE = "ko"
+
+
+def build_language(config) -> str:
+    """The language this build renders (Material's ``theme.language``, set per language)."""
+    return config.theme["language"]
 
 
 BANNERS = {

@@ -1,8 +1,9 @@
 """The code every page shows and the tests run: one module per concept.
 
-A module may define ``FIGURES = {"name.svg": draw}``, where ``draw(out)`` writes
-an SVG. The site build (``hooks/site.py``) calls the two functions below in fresh
-processes, so a figure always reflects the code as it is on disk.
+A module may define ``FIGURES = {"name.svg": draw}``, where ``draw(out, lang)``
+writes an SVG with its words in ``lang`` (``snippets.plotting.language``). The
+site build (``hooks/site.py``) calls the two functions below in fresh processes,
+once per language, so a figure always reflects the code as it is on disk.
 """
 
 from __future__ import annotations
@@ -29,9 +30,25 @@ def figures() -> dict[str, str]:
     return found
 
 
-def draw_figure(target: str) -> bytes:
-    """Run the ``module:function`` that draws a figure and return its SVG bytes."""
+def draw_figure(target: str, lang: str) -> bytes:
+    """Run the ``module:function`` that draws a figure in ``lang``; return its SVG bytes."""
+    return draw_figures(target, (lang,))[lang]
+
+
+def draw_figures(target: str, langs: tuple[str, ...]) -> dict[str, bytes]:
+    """Draw one figure in each of ``langs``, in this process, one after the other.
+
+    A figure that trains a model caches its numbers (``functools.cache``), so
+    the second language only redraws.
+    """
+    from snippets.plotting import language
+
     module_name, function_name = target.split(":")
-    buffer = io.BytesIO()
-    getattr(importlib.import_module(module_name), function_name)(buffer)
-    return buffer.getvalue()
+    draw = getattr(importlib.import_module(module_name), function_name)
+    out = {}
+    for lang in langs:
+        buffer = io.BytesIO()
+        language(lang)
+        draw(buffer, lang)
+        out[lang] = buffer.getvalue()
+    return out

@@ -1,0 +1,59 @@
+"""The one YAML loader of the project: errors name the file and the line.
+
+Every data file (``i18n/*.yml``, ``i18n/words/*.yml``, front matter) is read
+through :func:`load_yaml` or :func:`parse_yaml`, so a syntax error reads
+``i18n/glossary.yml:149: not valid YAML (...)`` wherever it is found: in
+``python -m i18n check``, in the build, and in the tests.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class YamlError(ValueError):
+    """A data file is not valid YAML; ``str()`` is ``path:line: message``."""
+
+    def __init__(self, path: str, line: int, message: str):
+        super().__init__(f"{path}:{line}: {message}")
+        self.path, self.line, self.message = path, line, message
+
+
+def shown(path: Path | str) -> str:
+    """``path`` relative to the repository when inside it (never a machine's absolute path)."""
+    path = Path(path)
+    try:
+        return path.resolve().relative_to(ROOT).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def parse_yaml(text: str, display: str, first_line: int = 1) -> object:
+    """Parse ``text``; ``display`` and ``first_line`` place an error in its file."""
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = first_line + (mark.line if mark is not None else 0)
+        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
+        raise YamlError(display, line, f"not valid YAML ({problem})") from None
+
+
+def compose_yaml(text: str, display: str) -> yaml.Node | None:
+    """Compose ``text`` into nodes (which keep their line numbers)."""
+    try:
+        return yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = 1 + (mark.line if mark is not None else 0)
+        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
+        raise YamlError(display, line, f"not valid YAML ({problem})") from None
+
+
+def load_yaml(path: Path) -> object:
+    """Read and parse the YAML file ``path``."""
+    return parse_yaml(path.read_text(encoding="utf-8"), shown(path))
