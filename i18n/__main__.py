@@ -4,6 +4,7 @@ Usage:
     python -m i18n check [--json]          file:line: message per problem; exit 1 if any
     python -m i18n status [--json]         a table: page, ko / en, translation, structure
     python -m i18n stamp PAGE [PAGE ...]   record that PAGE is translated from its twin as it is now
+    python -m i18n numbers [PAGE ...]      prose numbers that match no value shown on their page
 """
 
 from __future__ import annotations
@@ -15,7 +16,10 @@ from pathlib import Path
 
 from i18n.check import LANGUAGES, check_all, glossary_link_problems
 from i18n.glossary import GLOSSARY, GlossaryError, load_glossary
+from i18n.numbers import docs_problems as number_problems
+from i18n.numbers import page_problems as page_number_problems
 from i18n.translation import content_hash, write_record
+from i18n.words import words_problems
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,8 +60,10 @@ def stamp(pages: list[Path]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m i18n", description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["check", "status", "stamp"])
-    parser.add_argument("pages", nargs="*", type=Path, help="stamp: the translated pages")
+    parser.add_argument("command", choices=["check", "status", "stamp", "numbers"])
+    parser.add_argument(
+        "pages", nargs="*", type=Path, help="stamp: the translated pages; numbers: pages to check"
+    )
     parser.add_argument("--json", action="store_true", help="machine-readable output")
     parser.add_argument("--docs", type=Path, default=ROOT / "docs", help="docs folder")
     parser.add_argument("--glossary", type=Path, default=GLOSSARY, help="glossary file")
@@ -67,6 +73,16 @@ def main(argv: list[str] | None = None) -> int:
         if not args.pages:
             parser.error("stamp needs at least one page")
         return stamp(args.pages)
+    if args.command == "numbers":
+        found = (
+            [p for page in args.pages for p in page_number_problems(page.resolve(), ROOT)]
+            if args.pages
+            else number_problems(args.docs, ROOT)
+        )
+        for problem in found:
+            print(problem)
+        print(f"i18n numbers: {len(found)} problem(s)", file=sys.stderr)
+        return 1 if found else 0
     if not args.docs.is_dir():
         print(f"{args.docs}: no such docs folder", file=sys.stderr)
         return 2
@@ -79,6 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     statuses = check_all(args.docs, ROOT, terms)
     problems = [problem for status in statuses for problem in status.problems]
     problems += glossary_link_problems(args.docs, terms, ROOT)
+    problems += words_problems(ROOT)
+    problems += number_problems(args.docs, ROOT)
 
     if args.json:
         payload = {

@@ -21,6 +21,9 @@ INCLUDE = re.compile(r"^\s*-{1,}8<-{1,}\s+\"?([^\"]+)\"?\s*$")
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)")
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)")
 NOTEBOOK_HEADING = re.compile(r"^(#{1,6})\s+(.*)$", re.MULTILINE)
+# the one line in which twin notebooks differ: ``tr = language("ko")``
+NOTEBOOK_LANGUAGE = re.compile(r"""\blanguage\(\s*["']([a-z]{2})["']\s*\)""")
+PATH_LANGUAGE = re.compile(r"(?:^|/)(ko|en)/")
 
 
 @dataclass(frozen=True)
@@ -136,9 +139,25 @@ def read_notebook(path: Path, display: str) -> PageStructure:
     except (ValueError, KeyError) as error:
         page.problems.append(Problem(display, 1, f"not a readable notebook: {error}"))
         return page
+    match = PATH_LANGUAGE.search(display)
+    lang = match.group(1) if match else None
+    declared = []
     for number, cell in enumerate(cells, start=1):
         source = "".join(cell.get("source", []))
         if cell.get("cell_type") == "code":
+            for found in NOTEBOOK_LANGUAGE.finditer(source):
+                declared.append(found.group(1))
+                if lang and found.group(1) != lang:
+                    page.problems.append(
+                        Problem(
+                            display,
+                            number,
+                            f"cell {number} sets language({found.group(1)!r}) in a {lang!r} "
+                            f"notebook: its sentences and labels would be in the wrong language",
+                        )
+                    )
+            # twins compare equal apart from their language line
+            source = NOTEBOOK_LANGUAGE.sub("language(LANG)", source)
             page.items.append(Item("code", source, number))
             if cell.get("outputs"):
                 page.problems.append(
@@ -152,6 +171,15 @@ def read_notebook(path: Path, display: str) -> PageStructure:
             for target in LINK.findall(source):
                 if _is_internal(target):
                     page.items.append(Item("link", target, number))
+    if lang and "/labs/" in display and not declared:
+        page.problems.append(
+            Problem(
+                display,
+                1,
+                f'no tr = language("{lang}") in a code cell: the lab would print and plot in '
+                "English (see snippets/plotting.py)",
+            )
+        )
     return page
 
 
