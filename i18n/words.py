@@ -41,6 +41,13 @@ class Use:
     text: str
 
 
+def _shown(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return shown(path)
+
+
 def _literal_uses(source: str, display: str, line_of=lambda n: n) -> list[Use]:
     try:
         tree = ast.parse(source)
@@ -61,7 +68,7 @@ def text_uses(root: Path = ROOT) -> list[Use]:
     """Every literal ``tr("...")`` text in ``snippets/`` and in the lab notebooks."""
     uses: list[Use] = []
     for path in sorted((root / "snippets").rglob("*.py")):
-        uses += _literal_uses(path.read_text(encoding="utf-8"), shown(path))
+        uses += _literal_uses(path.read_text(encoding="utf-8"), _shown(path, root))
     for path in sorted((root / "docs").glob("*/labs/*.ipynb")):
         try:
             cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
@@ -70,7 +77,7 @@ def text_uses(root: Path = ROOT) -> list[Use]:
         for number, cell in enumerate(cells, start=1):
             if cell.get("cell_type") == "code":
                 source = "".join(cell.get("source", []))
-                uses += _literal_uses(source, shown(path), line_of=lambda _n, c=number: c)
+                uses += _literal_uses(source, _shown(path, root), line_of=lambda _n, c=number: c)
     return uses
 
 
@@ -79,7 +86,7 @@ def read_table(lang: str, root: Path = ROOT) -> tuple[dict[str, tuple[str, str, 
     table: dict[str, tuple[str, str, int]] = {}
     problems: list[Problem] = []
     for path in sorted((root / "i18n" / "words" / lang).glob("*.yml")):
-        display = shown(path)
+        display = _shown(path, root)
         try:
             node = compose_yaml(path.read_text(encoding="utf-8"), display)
         except YamlError as error:
