@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -117,6 +118,45 @@ def glossary_problems(ko: Path, en: Path, terms: list[Term], root: Path) -> list
     return problems
 
 
+KEPT_ENGLISH = re.compile(r"^\s*\(\s*[^)]*[A-Za-z]")
+# pages that are not chapters: a term there needs no first-use gloss
+NOT_CHAPTERS = {"glossary.md", "translation-status.md", "index.md", "corrections.md"}
+
+
+def keep_english_problems(ko: Path, terms: list[Term], root: Path) -> list[Problem]:
+    """A ``keep_english`` term whose first use in a Korean chapter lacks its English name.
+
+    The first use in running text counts: headings, figure alt text and
+    quotations of the article (``>`` lines) are skipped. ``다층 퍼셉트론(MLP)``
+    and ``기울기 소실(vanishing gradient)`` pass; ``다층 퍼셉트론은`` does not.
+    """
+    if ko.suffix != ".md" or ko.name in NOT_CHAPTERS or ko.parent.name == "reference":
+        return []
+    lines = [
+        (n, text) for n, text in prose_lines(ko) if not text.lstrip().startswith((">", "#", "!["))
+    ]
+    problems = []
+    for term in terms:
+        if not term.keep_english:
+            continue
+        pattern = term.pattern("ko")
+        for number, text in lines:
+            match = pattern.search(text)
+            if match is None:
+                continue
+            if not KEPT_ENGLISH.match(text[match.end() :]):
+                problems.append(
+                    Problem(
+                        _display(ko, root),
+                        number,
+                        f"first use of {term.ko!r} in this chapter: write "
+                        f"{term.ko}({term.en}) (keep_english in i18n/glossary.yml)",
+                    )
+                )
+            break
+    return problems
+
+
 def translation_problems(ko: Path, en: Path, state: Translation, root: Path) -> list[Problem]:
     """An outdated translation, or a pair with no translation record."""
     if state.state == "outdated":
@@ -172,6 +212,7 @@ def check_page(docs: Path, page: str, root: Path, terms: list[Term] | None = Non
         problems.extend(translation_problems(ko, en, state, root))
         if terms:
             problems.extend(glossary_problems(ko, en, terms, root))
+            problems.extend(keep_english_problems(ko, terms, root))
     return PageStatus(page, present, problems, state)
 
 

@@ -45,7 +45,8 @@ class Term:
         if lang == "en":
             words = "|".join(re.escape(w) for w in (self.en, *self.en_also))
             return re.compile(rf"(?<![\w-])(?:{words})", re.IGNORECASE)
-        return re.compile(re.escape(self.ko))
+        # not inside a longer Korean word: 파라미터 is not found in 하이퍼파라미터
+        return re.compile(r"(?<![가-힣])" + re.escape(self.ko))
 
 
 def term_id(en: str) -> str:

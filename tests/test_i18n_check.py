@@ -121,3 +121,29 @@ def test_notebook_code_cells_must_match(docs, capsys):
     code, out = _check(docs, capsys)
     assert code == 1
     assert "en/lab.ipynb:2: code block differs" in out
+
+
+def test_keep_english_on_a_terms_first_use(docs, capsys):
+    _edit(
+        docs,
+        "ko",
+        "Prose.",
+        "기울기 소실은 문제입니다. 기울기 소실(vanishing gradient)은 뒤에 나옵니다.",
+    )
+    _edit(docs, "en", "Prose.", "The vanishing gradient is a problem.")
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert "ko/page.md:7: first use of '기울기 소실' in this chapter" in out
+    _edit(docs, "ko", "기울기 소실은 문제입니다. ", "")
+    assert _check(docs, capsys) == (0, "")
+
+
+def test_a_korean_term_inside_a_longer_word_is_not_that_term(docs, capsys):
+    # 하이퍼파라미터 is not a use of 파라미터, so the English twin needs no "parameter"
+    _edit(docs, "ko", "Prose.", "하이퍼파라미터를 고릅니다.")
+    _edit(docs, "en", "Prose.", "We choose a hyperparameter.")
+    assert _check(docs, capsys) == (0, "")
+    _edit(docs, "ko", "하이퍼파라미터를", "매개변수를")
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert "'매개변수': the glossary's term is '파라미터'" in out
