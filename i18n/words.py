@@ -125,9 +125,9 @@ def fields(text: str) -> list[str]:
 
 
 def words_problems(root: Path = ROOT) -> list[Problem]:
-    """Missing, unused and malformed entries of every words table."""
+    """Missing, unused and malformed entries of every words table, and untranslated texts."""
     uses = text_uses(root)
-    problems: list[Problem] = []
+    problems: list[Problem] = untranslated_problems(root)
     for lang in TARGET_LANGUAGES:
         table, found = read_table(lang, root)
         problems += found
@@ -195,3 +195,95 @@ def svg_texts(svg: str) -> list[str]:
     import html
 
     return [html.unescape(t) for t in SVG_TEXT.findall(svg)]
+
+
+# --------------------------------------------------------------------------
+# Texts written past tr(): found in the code, before anything is drawn
+# --------------------------------------------------------------------------
+
+# matplotlib calls whose string arguments a reader reads, and print()
+SHOWN_CALLS = {
+    "set_title", "set_xlabel", "set_ylabel", "suptitle", "text", "annotate", "set_label",
+    "title", "xlabel", "ylabel", "figtext",
+}  # fmt: skip
+SHOWN_KEYWORDS = {"label", "title"}
+
+
+def _literal_text(node: ast.AST) -> str | None:
+    """The words of a string constant or the literal parts of an f-string."""
+    if isinstance(node, ast.Constant) and isinstance(node.value, str):
+        return node.value
+    if isinstance(node, ast.JoinedStr):
+        return " ".join(
+            v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str)
+        )
+    return None
+
+
+def _shown_texts(tree: ast.AST, printing: bool) -> list[tuple[int, str]]:
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+        args: list[ast.AST] = []
+        if name in SHOWN_CALLS or (printing and name == "print"):
+            args += node.args[:1] if name != "print" else node.args
+        args += [k.value for k in node.keywords if k.arg in SHOWN_KEYWORDS]
+        for arg in args:
+            text = _literal_text(arg)
+            if text:
+                found.append((node.lineno, text))
+    return found
+
+
+def untranslated_problems(root: Path = ROOT) -> list[Problem]:
+    """English words a figure or a lab shows without ``tr``: titles, labels, printed text.
+
+    Figure code is every function whose name starts with ``draw`` in
+    ``snippets/``; in the labs, every code cell (``print`` included).
+    """
+    names = kept_names(root)
+    problems = []
+    for path in sorted((root / "snippets").rglob("*.py")):
+        try:
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+        except SyntaxError:
+            continue
+        for function in ast.walk(tree):
+            if isinstance(function, ast.FunctionDef) and function.name.startswith("draw"):
+                for line, text in _shown_texts(function, printing=False):
+                    words = english_words(text, names)
+                    if words:
+                        problems.append(
+                            Problem(
+                                _shown(path, root),
+                                line,
+                                f"{text!r} is drawn without tr(): a Korean figure would show "
+                                f"{words[0]!r}",
+                            )
+                        )
+    for path in sorted((root / "docs").glob("*/labs/*.ipynb")):
+        try:
+            cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+        except (ValueError, KeyError):
+            continue
+        for number, cell in enumerate(cells, start=1):
+            if cell.get("cell_type") != "code":
+                continue
+            try:
+                tree = ast.parse("".join(cell.get("source", [])))
+            except SyntaxError:
+                continue
+            for _, text in _shown_texts(tree, printing=True):
+                words = english_words(text, names)
+                if words:
+                    problems.append(
+                        Problem(
+                            _shown(path, root),
+                            number,
+                            f"cell {number} shows {text!r} without tr(): a Korean reader "
+                            f"would read {words[0]!r}",
+                        )
+                    )
+    return problems

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -14,6 +15,7 @@ from tests.sitebuild import build
 
 pytestmark = pytest.mark.build
 
+HANGUL = re.compile(r"[가-힣]")
 ROOT = Path(__file__).resolve().parent.parent
 OWN_HOSTS = {"127.0.0.1:8000"}  # site_url when SITE_URL is unset
 
@@ -85,6 +87,7 @@ def test_notebook_page_is_rendered_with_outputs(site, prefix):
 
 
 def test_every_figure_is_drawn_and_shown_in_both_languages(site):
+    """Each language has its own drawing of every figure, under the same name."""
     import snippets
 
     pages = {
@@ -94,12 +97,58 @@ def test_every_figure_is_drawn_and_shown_in_both_languages(site):
     figures = snippets.figures()
     assert len(figures) >= 20
     for name in figures:
-        svg = (site / "assets/figures" / name).read_text(encoding="utf-8")
-        assert svg.lstrip().startswith("<?xml") and "<svg" in svg[:1000], name
-        for lang, text in pages.items():
-            assert f"assets/figures/{name}" in text, f"docs/{lang}: no page shows {name}"
+        drawn = {}
+        for lang, prefix in (("ko", ""), ("en", "en/")):
+            svg = (site / prefix / "assets/figures" / name).read_text(encoding="utf-8")
+            assert svg.lstrip().startswith("<?xml") and "<svg" in svg[:1000], name
+            assert f"assets/figures/{name}" in pages[lang], f"docs/{lang}: no page shows {name}"
+            drawn[lang] = svg
+        assert set(os.listdir(site / "assets/figures")) == set(
+            os.listdir(site / "en/assets/figures")
+        )
     assert 'src="../assets/figures/activations.svg"' in html(site, "activations/")
-    assert 'src="../../assets/figures/activations.svg"' in html(site, "en/activations/")
+    assert 'src="../assets/figures/activations.svg"' in html(site, "en/activations/")
+
+
+def test_a_korean_reader_sees_korean_figures(site):
+    """Korean figures: Korean words, drawn from the shipped font; English figures: no Hangul."""
+    from i18n.words import english_words, kept_names, svg_texts
+
+    names = kept_names()
+    problems = []
+    for path in sorted((site / "assets/figures").glob("*.svg")):
+        svg = path.read_text(encoding="utf-8")
+        texts = svg_texts(svg)
+        if any(HANGUL.search(t) for t in texts):
+            assert 'id="NanumGothic-' in svg, f"{path.name}: Hangul not drawn from NanumGothic"
+        for text in texts:
+            if english_words(text, names):
+                problems.append(f"{path.name}: {text!r}")
+        english = (site / "en/assets/figures" / path.name).read_text(encoding="utf-8")
+        assert not any(HANGUL.search(t) for t in svg_texts(english)), f"en/{path.name}"
+    assert problems == [], "English words in Korean figures:\n" + "\n".join(problems)
+
+
+def test_a_korean_reader_sees_korean_lab_output(site):
+    """What the Korean labs print is Korean (names kept in Latin script aside)."""
+    from i18n.words import english_words, kept_names
+
+    names = kept_names()
+    problems = []
+    seen = 0
+    for page in sorted((site / "labs").glob("*/index.html")):
+        text = page.read_text(encoding="utf-8")
+        outputs = re.findall(
+            r'jp-RenderedText jp-OutputArea-output"[^>]*>\s*<pre>(.*?)</pre>', text, re.DOTALL
+        )
+        seen += len(outputs)
+        for output in outputs:
+            plain = re.sub(r"<[^>]+>", "", output)
+            for line in plain.splitlines():
+                if english_words(line, names):
+                    problems.append(f"{page.parent.name}: {line.strip()!r}")
+    assert seen >= 8, "the labs print almost nothing: is the output selector still right?"
+    assert problems == [], "English in Korean lab outputs:\n" + "\n".join(problems[:40])
 
 
 def test_math_is_left_for_the_local_katex(site):

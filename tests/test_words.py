@@ -116,3 +116,19 @@ def test_a_missing_glyph_fails_the_figure():
     fig.subplots().set_title("층")
     with pytest.raises(RuntimeError, match="missing glyph"):
         save_svg(fig, io.BytesIO())
+
+
+def test_texts_drawn_or_printed_past_tr_are_reported(tmp_path):
+    root = _project(tmp_path)
+    (root / "snippets" / "fig.py").write_text(
+        "def draw_x(out, lang):\n"
+        "    ax.set_title('accuracy per epoch')\n"
+        "    ax.plot([1], label=tr('fine'))\n"
+        "    ax.set_xlabel('ReLU')\n",
+        encoding="utf-8",
+    )
+    _notebook(root / "docs" / "ko" / "labs" / "x.ipynb", 'print(f"accuracy {acc:.2f}")\n')
+    found = [str(p) for p in words_problems(root)]
+    assert any(p.startswith("snippets/fig.py:2:") and "'accuracy'" in p for p in found), found
+    assert any(p.startswith("docs/ko/labs/x.ipynb:1:") and "without tr()" in p for p in found)
+    assert not any("ReLU" in p for p in found)  # a kept name is no English word
