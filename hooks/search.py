@@ -49,7 +49,6 @@ import re
 import time
 from pathlib import Path
 
-import yaml
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
@@ -204,11 +203,16 @@ def chunks_of(docs: list[dict], separator: str) -> set[str]:
 
 def glossary(to: str) -> dict[str, list[str]]:
     """Glossary terms of the other language mapped to this language's terms (lower case)."""
-    entries = yaml.safe_load(GLOSSARY.read_text(encoding="utf-8")) or []
+    from i18n.glossary import GlossaryError, load_glossary
+
+    try:
+        terms = load_glossary(GLOSSARY)  # the one loader: errors name file and line
+    except GlossaryError as error:
+        raise PluginError(f"glossary:\n{error}") from None
     mapping: dict[str, list[str]] = {}
-    for entry in entries:
-        english = [entry["en"], *entry.get("en_also", [])]
-        korean = [entry["ko"]]
+    for term in terms:
+        english = [term.en, *term.en_also]
+        korean = [term.ko]
         sources, targets = (english, korean) if to == "ko" else (korean, english)
         for source in sources:
             key = " ".join(html.unescape(source).lower().split())

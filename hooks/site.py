@@ -374,18 +374,21 @@ OUTDATED = {
 
 
 def glossary_terms():
-    """The glossary, loaded once; a malformed glossary fails the build."""
-    from i18n.glossary import GlossaryError, load_glossary
+    """The glossary, read again whenever the file changes (``mkdocs serve`` keeps this
+    module loaded across rebuilds); a malformed glossary fails the build."""
+    from i18n.glossary import GLOSSARY, GlossaryError, load_glossary
 
-    if "terms" not in _glossary:
+    key = hashlib.sha256(GLOSSARY.read_bytes()).hexdigest()
+    if _glossary.get("key") != key:
         try:
             _glossary["terms"] = load_glossary()
         except GlossaryError as error:
             raise PluginError(f"glossary:\n{error}") from None
+        _glossary["key"] = key
     return _glossary["terms"]
 
 
-_glossary: dict[str, list] = {}
+_glossary: dict = {}
 
 
 def glossary_markdown(lang: str) -> str:

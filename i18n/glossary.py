@@ -69,9 +69,10 @@ def load_glossary(path: Path = GLOSSARY, shown: str | None = None) -> list[Term]
     try:
         root = yaml.compose(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
         line = mark.line + 1 if mark else 1
-        raise GlossaryError([Problem(shown, line, f"not valid YAML: {error}")]) from None
+        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
+        raise GlossaryError([Problem(shown, line, f"not valid YAML ({problem})")]) from None
     if root is None or not isinstance(root, yaml.SequenceNode):
         raise GlossaryError([Problem(shown, 1, "the glossary must be a list of entries")])
 
