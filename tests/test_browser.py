@@ -257,6 +257,27 @@ def test_notebook_figures_are_visible(base_url, visit, lang):
         assert img.bounding_box()["width"] > 100
 
 
+def test_korean_figures_show_korean_words_in_the_shipped_font(base_url, visit, tmp_path):
+    """A Korean chapter's figure is the Korean drawing: Hangul glyphs from NanumGothic,
+    stored as paths, so every browser shows the same letters; English keeps English."""
+    shots = {}
+    for lang in LANGUAGES:
+        page = visit(base_url + LANGUAGES[lang] + "activations/").page
+        img = page.locator('article img[src$="gradient-norms.svg"]')
+        img.scroll_into_view_if_needed()
+        img.evaluate("e => e.decode()")
+        assert img.evaluate("e => e.naturalWidth") > 100
+        svg = page.evaluate("src => fetch(src).then(r => r.text())", img.get_attribute("src"))
+        if lang == "ko":
+            assert "층 (1 = 입력에 가장 가까운 층)" in svg
+            assert 'id="NanumGothic-' in svg
+        else:
+            assert "layer (1 = closest to the input)" in svg
+            assert "NanumGothic" not in svg
+        shots[lang] = img.screenshot(path=tmp_path / f"gradient-norms-{lang}.png")
+    assert shots["ko"] != shots["en"]  # the two languages are two drawings
+
+
 def test_code_copy_puts_the_shown_code_on_the_clipboard(base_url, visit):
     page = visit(base_url + "numpy/").page
     block = page.locator("article .highlight").first
