@@ -14,7 +14,7 @@ import json
 import sys
 from pathlib import Path
 
-from i18n.check import LANGUAGES, check_all, glossary_link_problems
+from i18n.check import LANGUAGES, chapter_name_problems, check_all, glossary_link_problems
 from i18n.glossary import GLOSSARY, GlossaryError, load_glossary
 from i18n.numbers import docs_problems as number_problems
 from i18n.numbers import page_problems as page_number_problems
@@ -95,6 +95,7 @@ def main(argv: list[str] | None = None) -> int:
     statuses = check_all(args.docs, ROOT, terms)
     problems = [problem for status in statuses for problem in status.problems]
     problems += glossary_link_problems(args.docs, terms, ROOT)
+    problems += chapter_name_problems(args.docs, ROOT)
     if args.docs.resolve() == (ROOT / "docs").resolve():  # the words belong to this project
         problems += words_problems(ROOT)
     problems += number_problems(args.docs, ROOT)

@@ -248,3 +248,39 @@ def glossary_link_problems(docs: Path, terms: list[Term], root: Path) -> list[Pr
                         )
                     )
     return problems
+
+
+LIST_LINK = re.compile(r"^\s*(?:[-*]|\d+\.)\s+\[([^\]]+)\]\(((?:\.\./)*)([a-z0-9-]+\.md)\)")
+H1 = re.compile(r"^#\s+(.*?)\s*(?:\{[^}]*\})?\s*$", re.MULTILINE)
+
+
+def chapter_name_problems(docs: Path, root: Path) -> list[Problem]:
+    """A list item that opens with a link to a chapter names it as its H1 does.
+
+    One name per chapter: the navigation takes the H1, so the home page's
+    learning path, the conclusion and the reference index must use it too.
+    """
+    problems = []
+    for lang in LANGUAGES:
+        base = docs / lang
+        titles = {}
+        for page in base.glob("*.md"):
+            match = H1.search(page.read_text(encoding="utf-8"))
+            if match:
+                titles[page.name] = match.group(1)
+        for page in sorted(base.rglob("*.md")):
+            depth = len(page.relative_to(base).parts) - 1
+            for number, line in enumerate(page.read_text(encoding="utf-8").split("\n"), 1):
+                match = LIST_LINK.match(line)
+                if not match or len(match.group(2)) // 3 != depth:
+                    continue
+                text, target = match.group(1), match.group(3)
+                if target in titles and text != titles[target]:
+                    problems.append(
+                        Problem(
+                            _display(page, root),
+                            number,
+                            f"{text!r} names {target}, whose title is {titles[target]!r}",
+                        )
+                    )
+    return problems

@@ -147,3 +147,14 @@ def test_a_korean_term_inside_a_longer_word_is_not_that_term(docs, capsys):
     code, out = _check(docs, capsys)
     assert code == 1
     assert "'매개변수': the glossary's term is '파라미터'" in out
+
+
+def test_a_list_names_a_chapter_as_its_title_does(docs, capsys):
+    for lang in ("ko", "en"):
+        _edit(docs, lang, "Prose.", "- [Title](page.md): the page itself")
+    assert _check(docs, capsys) == (0, "")
+    for lang in ("ko", "en"):
+        _edit(docs, lang, "- [Title](page.md)", "- [Another name](page.md)")
+    code, out = _check(docs, capsys)
+    assert code == 1
+    assert "ko/page.md:7: 'Another name' names page.md, whose title is 'Title'" in out
