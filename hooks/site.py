@@ -186,7 +186,7 @@ def render_figures() -> dict[str, dict[str, bytes]]:
 
     from snippets.plotting import LANGUAGES
 
-    words = b"".join(p.read_bytes() for p in sorted((ROOT / "i18n" / "words").glob("*.yml")))
+    words = b"".join(p.read_bytes() for p in sorted((ROOT / "i18n" / "words").rglob("*.yml")))
     key = content_key(words)
     if key in _figure_cache:
         return _figure_cache[key]

@@ -107,7 +107,7 @@ def glossary_problems(ko: Path, en: Path, terms: list[Term], root: Path) -> list
                 break
         for variant in term.ko_avoid:
             for number, text in prose["ko"]:
-                if variant in text:
+                if variant in text and not text.lstrip().startswith(">"):  # article quotes
                     problems.append(
                         Problem(
                             paths["ko"],

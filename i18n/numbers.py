@@ -41,7 +41,8 @@ LINK_TARGET = re.compile(r"\]\([^)]*\)")
 HTML = re.compile(r"<[^>]+>")
 ATTRIBUTES = re.compile(r"\{[^}]*\}")
 CITATION = re.compile(
-    r"\[\^|\]\(https?://|et al\.?|\((?:[^()]*?\D)?(?:19|20)\d\d[a-z]?\)|,\s*(?:19|20)\d\d[a-z]?\)"
+    r"\[\^|\]\(https?://|et al\.?|[가-힣A-Za-z] 외[,(\s]"  # footnote, web link, et al. / 외
+    r"|\((?:[^()]*?\D)?(?:19|20)\d\d[a-z]?\)|,\s*(?:19|20)\d\d[a-z]?\)"  # author-year
 )
 
 

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from snippets.plotting import new_figure, save_svg
+from snippets.plotting import language, new_figure, save_svg
 from snippets.training import fit
 
 
@@ -47,25 +47,76 @@ def causal_mask(num_tokens: int) -> np.ndarray:
     return np.tril(np.ones((num_tokens, num_tokens), dtype=bool))
 
 
-def self_attention(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Single-head self-attention without learned projections: ``softmax(X X^T / sqrt(d)) X``.
+def attend(Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """Scaled dot-product attention: ``softmax(Q K^T / sqrt(d)) V``, row by row.
 
     Scores where ``mask`` is False are set to minus infinity before the
     softmax, so those tokens get weight exactly 0.
 
     Args:
-        X: token vectors, shape ``(num_tokens, d)``.
+        Q, K, V: queries, keys and values, one row per token, ``d`` columns.
         mask: boolean ``(num_tokens, num_tokens)``, True where attending is allowed.
     """
-    scores = X @ X.T / np.sqrt(X.shape[1])
+    scores = Q @ K.T / np.sqrt(Q.shape[1])
     scores = np.where(mask, scores, -np.inf)
     scores = scores - scores.max(axis=1, keepdims=True)  # numerically stable softmax
     weights = np.exp(scores)
     weights /= weights.sum(axis=1, keepdims=True)
-    return weights @ X
+    return weights @ V
+
+
+def self_attention(X: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """The simplest self-attention, with no learned weights: ``Q = K = V = X``."""
+    return attend(X, X, X, mask)
 
 
 # --8<-- [end:masks]
+
+
+# --8<-- [start:heads]
+def multi_head_attention(
+    X: np.ndarray, mask: np.ndarray, weights: dict[str, np.ndarray], num_heads: int
+) -> np.ndarray:
+    """Self-attention as a Transformer layer computes it: learned projections, several heads.
+
+    Queries, keys and values are learned linear maps of the token vectors
+    (``Q = X W_q + b_q``, and so on). Head ``h`` attends with its own block of
+    ``d / num_heads`` columns of them; the heads' outputs are put side by side
+    and mapped once more by ``W_o``. The heads split the columns: more heads
+    means smaller blocks, not more weights.
+    """
+    Q = X @ weights["W_q"] + weights["b_q"]
+    K = X @ weights["W_k"] + weights["b_k"]
+    V = X @ weights["W_v"] + weights["b_v"]
+    d_head = X.shape[1] // num_heads
+    blocks = [slice(h * d_head, (h + 1) * d_head) for h in range(num_heads)]
+    heads = [attend(Q[:, cols], K[:, cols], V[:, cols], mask) for cols in blocks]
+    return np.concatenate(heads, axis=1) @ weights["W_o"] + weights["b_o"]
+
+
+def attention_weights(layer: nn.TransformerEncoderLayer) -> dict[str, np.ndarray]:
+    """The learned weights of a PyTorch encoder layer's self-attention, as NumPy arrays.
+
+    PyTorch keeps ``W_q``, ``W_k`` and ``W_v`` stacked in one ``(3d, d)`` matrix,
+    ``in_proj_weight``, and multiplies by its transpose.
+    """
+    attention = layer.self_attn
+    d = attention.embed_dim
+    W = attention.in_proj_weight.detach().numpy().T  # (d, 3d): [W_q | W_k | W_v]
+    b = attention.in_proj_bias.detach().numpy()
+    return {
+        "W_q": W[:, :d],
+        "b_q": b[:d],
+        "W_k": W[:, d : 2 * d],
+        "b_k": b[d : 2 * d],
+        "W_v": W[:, 2 * d :],
+        "b_v": b[2 * d :],
+        "W_o": attention.out_proj.weight.detach().numpy().T,
+        "b_o": attention.out_proj.bias.detach().numpy(),
+    }
+
+
+# --8<-- [end:heads]
 
 
 # --8<-- [start:mlm]
@@ -380,20 +431,22 @@ def cpu_latency_ms(
 # --------------------------------------------------------------------------
 
 
-def draw_attention_masks(out: IO[bytes]) -> None:
-    """Draw the bidirectional (BERT) and causal (GPT) attention masks side by side as SVG."""
+def draw_attention_masks(out: IO[bytes], lang: str = "en") -> None:
+    """Draw the bidirectional (BERT) and causal (GPT) attention masks as SVG in ``lang``."""
     import matplotlib
     from matplotlib.colors import ListedColormap
 
     matplotlib.rcParams["svg.hashsalt"] = "bert-attention-masks"
-    tokens = ["[CLS]", "the", "cat", "sat", "down", "[SEP]"]
+    tr = language(lang)
+    words = tr("the cat sat down").split()  # four words in either language
+    tokens = ["[CLS]", *words, "[SEP]"]
     n = len(tokens)
     colours = ListedColormap(["#eeeeee", "#7986cb"])  # blocked, allowed
-    fig = new_figure(8.5, 4.0)
+    fig = new_figure(8.5, 4.0, lang)
     axes = fig.subplots(1, 2)
     for ax, mask, title in [
-        (axes[0], bidirectional_mask(n), "bidirectional (BERT encoder)"),
-        (axes[1], causal_mask(n), "causal (GPT decoder)"),
+        (axes[0], bidirectional_mask(n), tr("bidirectional (BERT encoder)")),
+        (axes[1], causal_mask(n), tr("causal (GPT decoder)")),
     ]:
         ax.imshow(mask, cmap=colours, vmin=0, vmax=1)
         for i in range(n):
@@ -410,8 +463,8 @@ def draw_attention_masks(out: IO[bytes]) -> None:
                 )
         ax.set_xticks(range(n), tokens, rotation=45)
         ax.set_yticks(range(n), tokens)
-        ax.set_xlabel("attends to (key)")
-        ax.set_ylabel("token (query)")
+        ax.set_xlabel(tr("attends to (key)"))
+        ax.set_ylabel(tr("token (query)"))
         ax.set_title(title)
     save_svg(fig, out)
 
@@ -425,22 +478,26 @@ def order_task_curves(num_epochs: int = 6) -> dict[str, list[float]]:
     }
 
 
-def draw_order_task(out: IO[bytes]) -> None:
-    """Draw the training loss of the order task for both attention masks as SVG."""
+def draw_order_task(out: IO[bytes], lang: str = "en") -> None:
+    """Draw the training loss of the order task for both attention masks as SVG in ``lang``."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "bert-order-task"
+    tr = language(lang)
     curves = order_task_curves()
-    fig = new_figure(6.5, 3.6)
+    labels = {
+        "bidirectional": tr("bidirectional mask, [CLS] classifier"),
+        "causal": tr("causal mask, [CLS] classifier"),
+    }
+    fig = new_figure(6.5, 3.6, lang)
     ax = fig.subplots()
     for name, losses in curves.items():
-        label = f"{name} mask, [CLS] classifier"
-        ax.plot(range(1, len(losses) + 1), losses, marker="o", label=label)
+        ax.plot(range(1, len(losses) + 1), losses, marker="o", label=labels[name])
     ax.axhline(np.log(2), color="gray", linestyle=":", linewidth=1)
-    ax.annotate("chance: ln 2", (1.0, np.log(2) + 0.04), color="gray")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("training loss (cross-entropy)")
-    ax.set_title("Does token A come before token B?")
+    ax.annotate(tr("chance: ln 2"), (1.0, np.log(2) + 0.04), color="gray")
+    ax.set_xlabel(tr("epoch"))
+    ax.set_ylabel(tr("training loss (cross-entropy)"))
+    ax.set_title(tr("Does token A come before token B?"))
     ax.set_ylim(0, 0.8)
     ax.grid(alpha=0.3)
     ax.legend(loc="center right")

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from snippets.activations import XOR_X, XOR_Y, sigmoid
-from snippets.plotting import new_figure, save_svg
+from snippets.plotting import language, new_figure, save_svg
 
 
 # --8<-- [start:broadcast-rule]
@@ -103,6 +103,19 @@ def matmul_speedups(n: int = 64, seed: int = 0) -> dict[str, float]:
     finally:
         torch.set_num_threads(threads)
     return {"numpy": python / numpy, "torch": python / pytorch}
+
+
+def loop_slowdown(n: int = 24, seed: int = 0) -> float:
+    """How many times slower :func:`matmul_python` runs on NumPy arrays than on lists.
+
+    Same loops, same numbers: only the containers differ.
+    """
+    rng = np.random.default_rng(seed)
+    A, B = rng.normal(size=(n, n)), rng.normal(size=(n, n))
+    A_list, B_list = A.tolist(), B.tolist()
+    over_list = best_time(lambda: matmul_python(A_list, B_list), repeat=5)
+    over_array = best_time(lambda: matmul_python(A, B), repeat=5)
+    return over_array / over_list
 
 
 # --8<-- [end:timing]
@@ -260,14 +273,18 @@ def _draw_grid(ax, values: np.ndarray, x0: float, real_rows: int, real_cols: int
     ax.text(x0 + cols / 2, rows + 0.35, title, ha="center", va="bottom", fontsize=11)
 
 
-def draw_broadcasting(out: IO[bytes]) -> None:
-    """Draw ``col (3, 1) + row (4,) -> (3, 4)`` with the stretched copies faded, as SVG."""
+def draw_broadcasting(out: IO[bytes], lang: str = "en") -> None:
+    """Draw ``col (3, 1) + row (4,) -> (3, 4)`` with the stretched copies faded, as SVG in ``lang``.
+
+    The titles name the page's variables (``col``, ``row``), so they stay as code.
+    """
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "numpy_basics-broadcasting"
+    tr = language(lang)
     col = np.array([[0], [10], [20]])
     row = np.array([0, 1, 2, 3])
-    fig = new_figure(9, 2.6)
+    fig = new_figure(9, 2.6, lang)
     ax = fig.subplots()
     _draw_grid(ax, np.repeat(col, 4, axis=1), 0, 3, 1, "col: (3, 1) → (3, 4)")
     ax.text(4.75, 1.5, "+", ha="center", va="center", fontsize=22)
@@ -277,7 +294,7 @@ def draw_broadcasting(out: IO[bytes]) -> None:
     ax.text(
         7.5,
         -0.55,
-        "faded cells: repeated virtually, never copied in memory",
+        tr("faded cells: repeated virtually, never copied in memory"),
         ha="center",
         va="center",
         fontsize=10,
@@ -290,27 +307,30 @@ def draw_broadcasting(out: IO[bytes]) -> None:
     save_svg(fig, out)
 
 
-def draw_xor_loss(out: IO[bytes]) -> None:
-    """Draw the XOR training loss of the NumPy and the PyTorch network as SVG."""
+def draw_xor_loss(out: IO[bytes], lang: str = "en") -> None:
+    """Draw the XOR training loss of the NumPy and the PyTorch network as SVG in ``lang``."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "numpy_basics-xor-loss"
+    tr = language(lang)
     X, y = xor_data()
     _, numpy_losses = train_xor_numpy(X, y)
     _, torch_losses = train_xor_torch(X, y)
-    fig = new_figure(7, 3.4)
+    fig = new_figure(7, 3.4, lang)
     ax = fig.subplots()
     epochs = np.arange(1, len(numpy_losses) + 1)
-    ax.semilogy(epochs, numpy_losses, linewidth=4, alpha=0.5, label="NumPy, backward by hand")
-    ax.semilogy(epochs, torch_losses, "k--", linewidth=1.2, label="PyTorch, loss.backward()")
+    ax.semilogy(epochs, numpy_losses, linewidth=4, alpha=0.5, label=tr("NumPy, backward by hand"))
+    ax.semilogy(epochs, torch_losses, "k--", linewidth=1.2, label=tr("PyTorch, loss.backward()"))
     ax.axhline(np.log(2), color="gray", linestyle=":", linewidth=1)
     ax.annotate(
-        "log 2: predicting 0.5 for every point", (len(epochs) * 0.4, np.log(2) * 0.55), color="gray"
+        tr("log 2: predicting 0.5 for every point"),
+        (len(epochs) * 0.4, np.log(2) * 0.55),
+        color="gray",
     )
     ax.set_ylim(top=1.2)
-    ax.set_xlabel("epoch (full-batch gradient descent step)")
-    ax.set_ylabel("binary cross-entropy")
-    ax.set_title("2-4-1 tanh network learning XOR")
+    ax.set_xlabel(tr("epoch (full-batch gradient descent step)"))
+    ax.set_ylabel(tr("binary cross-entropy"))
+    ax.set_title(tr("2-4-1 tanh network learning XOR"))
     ax.grid(alpha=0.3, which="both")
     ax.legend(loc="lower left")
     save_svg(fig, out)

@@ -2,10 +2,14 @@
 
 The retriever is BM25 (Robertson & Zaragoza, 2009) written in NumPy. Korean
 text is split into character bigrams, so particles such as 은/는/이/가 do not
-stop a word from matching. The "generator" is extractive: it returns the
-best-matching sentence of the best passage and cites the page and heading.
-A real RAG system (Lewis et al., 2020) would hand the retrieved passages to a
-language model instead; ``build_prompt`` shows what it would receive.
+stop a word from matching. The answerer is extractive, not generative: it
+returns the best-matching sentence of the best passage and cites the page and
+heading. This is a retrieve-then-read pipeline, not the RAG model of Lewis et
+al. (2020): there a dense retriever and a seq2seq generator are fine-tuned
+together and the answer's probability is summed over the retrieved passages
+(``rag_sequence_probability`` and ``rag_token_probability`` compute the two
+sums). ``build_prompt`` shows what a language model receives in the later
+retrieve-then-prompt setup.
 
 The pages are read when the code runs: whatever ``docs/<lang>/*.md`` holds then
 is what can be found.
@@ -18,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from snippets.plotting import language, new_figure, save_svg
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -236,7 +242,12 @@ def split_sentences(text: str) -> list[str]:
 
 # --8<-- [start:prompt]
 def build_prompt(question: str, passages: list[Passage]) -> str:
-    """What a RAG system hands its generator: the retrieved passages, then the question."""
+    """The input of a retrieve-then-prompt system: the retrieved passages, then the question.
+
+    A language model reads it as it is; nothing is trained. (The RAG model of
+    Lewis et al., 2020, instead gives its generator the question with one
+    passage at a time; see :func:`rag_sequence_probability`.)
+    """
     context = "\n".join(
         f"[{i}] ({p.citation}) {' '.join(p.text.split())}" for i, p in enumerate(passages, 1)
     )
@@ -251,29 +262,58 @@ def build_prompt(question: str, passages: list[Passage]) -> str:
 # --8<-- [end:prompt]
 
 
+# --8<-- [start:marginal]
+def rag_sequence_probability(doc_probs: np.ndarray, token_probs: np.ndarray) -> float:
+    """p(answer | question) in RAG-Sequence (Lewis et al., 2020): one passage per answer.
+
+    Args:
+        doc_probs: ``(k,)``, the retriever's probability of each of the top-k
+            passages, ``p(z | x)``, summing to 1.
+        token_probs: ``(k, T)``, the generator's probability of each of the
+            answer's ``T`` tokens given the question, passage ``z`` and the
+            tokens before it, ``p(y_i | x, z, y_<i)``.
+
+    The whole answer is generated from one passage, and the passage is summed
+    out: ``sum_z p(z | x) prod_i p(y_i | x, z, y_<i)``.
+    """
+    return float(doc_probs @ token_probs.prod(axis=1))
+
+
+def rag_token_probability(doc_probs: np.ndarray, token_probs: np.ndarray) -> float:
+    """p(answer | question) in RAG-Token: the passage is summed out at every token.
+
+    ``prod_i sum_z p(z | x) p(y_i | x, z, y_<i)``: each token may draw on a
+    different passage. Same arguments as :func:`rag_sequence_probability`.
+    """
+    return float((doc_probs @ token_probs).prod())
+
+
+# --8<-- [end:marginal]
+
+
 # --------------------------------------------------------------------------
 # Figure (drawn at build time by hooks/site.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 
-def draw_rag_pipeline(out) -> None:
-    """Draw the retrieve-then-generate pipeline as SVG (boxes and arrows, no data)."""
+def draw_rag_pipeline(out, lang: str = "en") -> None:
+    """Draw the retrieve-then-generate pipeline as SVG in ``lang`` (boxes and arrows, no data)."""
     import matplotlib
-    from matplotlib.figure import Figure
     from matplotlib.patches import FancyBboxPatch
 
     matplotlib.rcParams["svg.hashsalt"] = "rag-pipeline"
-    fig = Figure(figsize=(9, 3.0), layout="constrained")
+    tr = language(lang)
+    fig = new_figure(9, 3.0, lang)
     ax = fig.subplots()
     ax.set_xlim(0, 10)
     ax.set_ylim(0, 3.2)
     ax.axis("off")
     boxes = [
-        (0.1, "question\n(query)", "#e8eaf6"),
-        (2.1, "retriever\nBM25 / DPR", "#c5cae9"),
-        (4.1, "top-k passages\n+ citations", "#fff3e0"),
-        (6.1, "generator\n(seq2seq / LLM)", "#c5cae9"),
-        (8.1, "answer\nwith sources", "#e8f5e9"),
+        (0.1, tr("question\n(query)"), "#e8eaf6"),
+        (2.1, tr("retriever\nBM25 / DPR"), "#c5cae9"),
+        (4.1, tr("top-k passages\n+ citations"), "#fff3e0"),
+        (6.1, tr("generator\n(seq2seq / LLM)"), "#c5cae9"),
+        (8.1, tr("answer\nwith sources"), "#e8f5e9"),
     ]
     for x, label, colour in boxes:
         ax.add_patch(
@@ -289,7 +329,9 @@ def draw_rag_pipeline(out) -> None:
             (2.1, 0.05), 1.8, 0.6, boxstyle="round,pad=0.05", facecolor="white", edgecolor="gray"
         )
     )
-    ax.text(3.0, 0.35, "document index\n(this site's pages)", ha="center", va="center", fontsize=8)
+    ax.text(
+        3.0, 0.35, tr("document index\n(this site's pages)"), ha="center", va="center", fontsize=8
+    )
     ax.annotate("", (3.0, 0.95), (3.0, 0.7), arrowprops={"arrowstyle": "->", "color": "gray"})
     ax.annotate(
         "",
@@ -298,9 +340,14 @@ def draw_rag_pipeline(out) -> None:
         arrowprops={"arrowstyle": "->", "color": "gray", "connectionstyle": "arc3,rad=-0.12"},
     )
     ax.text(
-        4.0, 2.75, "the question goes to the generator too", ha="center", fontsize=9, color="gray"
+        4.0,
+        2.75,
+        tr("the question goes to the generator too"),
+        ha="center",
+        fontsize=9,
+        color="gray",
     )
-    fig.savefig(out, format="svg", metadata={"Date": None})
+    save_svg(fig, out)
 
 
 FIGURES = {"rag-pipeline.svg": draw_rag_pipeline}

@@ -1,8 +1,11 @@
 """BERT in miniature, and the claims the BERT and RAG chapter makes about it."""
 
+import io
+
 import numpy as np
 import pytest
 import torch
+from torch import nn
 
 from snippets import bert
 from snippets.training import accuracy
@@ -32,6 +35,63 @@ def test_only_bidirectional_attention_sees_the_future():
 def test_causal_first_token_attends_to_itself_only():
     X = np.random.default_rng(2).normal(size=(4, 3))
     assert np.allclose(bert.self_attention(X, bert.causal_mask(4))[0], X[0])
+
+
+def test_self_attention_is_attend_with_q_k_v_all_x():
+    X = np.random.default_rng(3).normal(size=(4, 6))
+    mask = bert.causal_mask(4)
+    assert np.allclose(bert.self_attention(X, mask), bert.attend(X, X, X, mask))
+
+
+def _torch_layer(d, heads, seed=0):
+    torch.manual_seed(seed)
+    return nn.TransformerEncoderLayer(
+        d, nhead=heads, dropout=0.0, batch_first=True, dtype=torch.float64
+    )
+
+
+@pytest.mark.parametrize(("d", "heads"), [(8, 1), (8, 2), (12, 3), (16, 8)])
+@pytest.mark.parametrize("causal", [False, True])
+def test_multi_head_attention_matches_pytorch(d, heads, causal):
+    layer = _torch_layer(d, heads)
+    weights = bert.attention_weights(layer)
+    X = np.random.default_rng(d + heads).normal(size=(6, d))
+    mask = bert.causal_mask(6) if causal else bert.bidirectional_mask(6)
+    ours = bert.multi_head_attention(X, mask, weights, num_heads=heads)
+    x = torch.from_numpy(X)[None]
+    torch_mask = nn.Transformer.generate_square_subsequent_mask(6, dtype=torch.float64)
+    theirs = layer.self_attn(x, x, x, attn_mask=torch_mask if causal else None, need_weights=False)[
+        0
+    ][0]
+    np.testing.assert_allclose(ours, theirs.detach().numpy(), atol=1e-12)
+
+
+def test_the_number_of_heads_changes_the_output_not_the_count():
+    layer = _torch_layer(8, 2)
+    weights = bert.attention_weights(layer)
+    X = np.random.default_rng(0).normal(size=(5, 8))
+    two = bert.multi_head_attention(X, bert.bidirectional_mask(5), weights, num_heads=2)
+    one = bert.multi_head_attention(X, bert.bidirectional_mask(5), weights, num_heads=1)
+    assert not np.allclose(one, two)  # a wrong head count is caught
+    counts = {
+        h: sum(p.numel() for p in nn.MultiheadAttention(8, h).parameters()) for h in (1, 2, 8)
+    }
+    assert set(counts.values()) == {4 * (8 * 8 + 8)}
+    assert sum(w.size for w in weights.values()) == 288
+
+
+def test_bert_base_layer_tensors_are_those_of_the_table():
+    with torch.device("meta"):
+        net = bert.BertEncoder(bert.BERT_BASE)
+    shapes = {name: tuple(p.shape) for name, p in net.layers.layers[0].named_parameters()}
+    assert shapes["self_attn.in_proj_weight"] == (3 * 768, 768)  # W_Q, W_K, W_V stacked
+    assert shapes["self_attn.out_proj.weight"] == (768, 768)  # W_O
+    assert shapes["linear1.weight"] == (3072, 768)
+    assert sum(np.prod(shape) for shape in shapes.values()) == 7_087_872
+    with torch.device("meta"):
+        for heads in (1, 64):
+            config = bert.BertConfig(num_attention_heads=heads)
+            assert bert.count_parameters(bert.BertEncoder(config)) == 109_482_240
 
 
 def _corrupt(seed=0, shape=(512, 512)):
@@ -98,7 +158,9 @@ def test_bert_base_has_the_hugging_face_count():
     assert counts["total"] == 109_482_240
     assert counts["embeddings"] + counts["encoder"] + counts["pooler"] == counts["total"]
     assert round(counts["total"] / 1e6) == 109  # "about 110M" in the paper
-    assert 0.21 < counts["embeddings"] / counts["total"] < 0.22
+    assert round(counts["embeddings"] / counts["total"], 2) == 0.22  # the page's 22%
+    six = bert.bert_parameter_count(bert.BertConfig(num_hidden_layers=6))
+    assert round(1 - six["total"] / counts["total"], 2) == 0.39  # the page's 39%
 
 
 def test_a_wrong_configuration_gives_a_wrong_count():
@@ -140,7 +202,8 @@ def test_order_task_has_one_a_and_one_b_per_sequence():
 def test_bag_of_words_cannot_tell_the_order():
     X_train, y_train = bert.order_task(2000, seed=0)
     X_test, y_test = bert.order_task(1000, seed=1)
-    assert bert.bag_of_words_accuracy(X_train, y_train, X_test, y_test) < 0.56
+    # the page shows 0.486: a coin flip
+    assert abs(bert.bag_of_words_accuracy(X_train, y_train, X_test, y_test) - 0.5) < 0.05
 
 
 def test_causal_cls_gives_one_answer_for_everything_even_untrained():
@@ -160,8 +223,18 @@ def test_tiny_bert_learns_the_order():
     X_test, y_test = bert.order_task(1000, seed=1)
     net, losses = bert.train_order_classifier(X_train, y_train)
     assert len(losses) == 6
-    assert losses[-1] < 0.1 < losses[0]
-    assert accuracy(net, X_test, y_test) > 0.95
+    assert losses[0] == pytest.approx(0.65, abs=0.03)  # the page: 0.65 down to 0.0
+    assert losses[-1] < 0.01
+    assert accuracy(net, X_test, y_test) > 0.99  # the page: 1.0
+
+
+def test_causal_cls_classifier_stays_at_chance():
+    X_train, y_train = bert.order_task(2000, seed=0)
+    X_test, y_test = bert.order_task(1000, seed=1)
+    net, losses = bert.train_order_classifier(X_train, y_train, causal=True)
+    assert all(abs(loss - np.log(2)) < 0.02 for loss in losses)  # the page: ln 2 = 0.693
+    share = y_test.float().mean().item()
+    assert accuracy(net, X_test, y_test) in (pytest.approx(share), pytest.approx(1 - share))
 
 
 def test_thread_setting_is_restored():
@@ -178,3 +251,23 @@ def test_latency_is_measured_in_milliseconds():
     net = bert.BertEncoder(bert.TINY)
     latency = bert.cpu_latency_ms(net, num_tokens=8, repeats=3)
     assert 0 < latency < 1000
+
+
+@pytest.mark.parametrize("name", sorted(bert.FIGURES))
+def test_figures_are_drawn_in_both_languages(name, monkeypatch):
+    # the words, not the training: the order-task curves are tested above
+    curves = {"bidirectional": [0.65, 0.1, 0.0], "causal": [0.7, 0.69, 0.69]}
+    monkeypatch.setattr(bert, "order_task_curves", lambda: curves)
+    svgs = {}
+    for lang in ("en", "ko"):
+        buffer = io.BytesIO()
+        bert.FIGURES[name](buffer, lang)  # MissingWords if a Korean entry is missing
+        svgs[lang] = buffer.getvalue()
+        assert b"<svg" in svgs[lang][:500]
+    assert svgs["en"] != svgs["ko"]
+
+
+def test_the_korean_example_sentence_has_four_words():
+    from snippets.plotting import translate
+
+    assert len(translate("the cat sat down", "ko").split()) == 4
