@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from snippets.plotting import save_svg
+from snippets.plotting import language, new_figure, save_svg
 
 # --8<-- [start:data]
 NUM_MODES = 8  # Gaussians on the ring
@@ -231,36 +231,40 @@ def _scatter(ax, points: torch.Tensor, title: str, color: str = "tab:blue") -> N
     ax.set_title(title, fontsize=10)
 
 
-def draw_training(out: IO[bytes]) -> None:
-    """Draw the real data and G's samples at several training steps as SVG."""
+def draw_training(out: IO[bytes], lang: str = "en") -> None:
+    """Draw the real data and G's samples at several training steps as SVG in ``lang``."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     matplotlib.rcParams["svg.hashsalt"] = "gan-training"
+    tr = language(lang)
     run = train_gan()
     steps = [0, 250, 500, 1000, 2000]
-    fig = Figure(figsize=(12, 2.8), layout="constrained")
+    fig = new_figure(12, 2.8, lang)
     axes = fig.subplots(1, len(steps) + 1)
-    _scatter(axes[0], sample_ring(1000, torch.Generator().manual_seed(0)), "real data", "black")
+    real = sample_ring(1000, torch.Generator().manual_seed(0))
+    _scatter(axes[0], real, tr("real data"), "black")
     for ax, step in zip(axes[1:], steps, strict=True):
         samples = run.snapshots[step]
-        _scatter(ax, samples, f"step {step}: {modes_covered(samples)}/8 modes")
+        found = modes_covered(samples)
+        _scatter(ax, samples, tr("step {step}: {found}/8 modes", step=step, found=found))
     save_svg(fig, out, dpi=150)
 
 
-def draw_mode_collapse(out: IO[bytes]) -> None:
-    """Draw a collapsing GAN (slow discriminator) at four training steps as SVG."""
+def draw_mode_collapse(out: IO[bytes], lang: str = "en") -> None:
+    """Draw a collapsing GAN (slow discriminator) at four training steps as SVG in ``lang``."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     matplotlib.rcParams["svg.hashsalt"] = "gan-mode-collapse"
+    tr = language(lang)
     run = train_gan(d_lr=2e-4)
     steps = [500, 1000, 1500, 2000]
-    fig = Figure(figsize=(9, 2.8), layout="constrained")
+    fig = new_figure(9, 2.8, lang)
     axes = fig.subplots(1, len(steps))
     for ax, step in zip(axes, steps, strict=True):
         samples = run.snapshots[step]
-        _scatter(ax, samples, f"step {step}: {modes_covered(samples)}/8 modes", "tab:orange")
+        found = modes_covered(samples)
+        title = tr("step {step}: {found}/8 modes", step=step, found=found)
+        _scatter(ax, samples, title, "tab:orange")
     save_svg(fig, out, dpi=150)
 
 

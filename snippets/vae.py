@@ -3,7 +3,9 @@
 Every function here is shown on the generative-models chapter page (Korean and
 English) through ``--8<--`` includes, and every example on that page runs in
 the tests. The model follows Kingma & Welling (2014) with a Bernoulli decoder
-and a Gaussian encoder; both are small multilayer perceptrons.
+and a Gaussian encoder; both are small multilayer perceptrons. The digits are
+binarised first: a Bernoulli distribution is a distribution over {0, 1}, not
+over the 17 grey levels of the images (Loaiza-Ganem & Cunningham, 2019).
 """
 
 from __future__ import annotations
@@ -19,9 +21,20 @@ from torch import nn
 
 from snippets.data import load_digit_images
 from snippets.gan import one_thread
+from snippets.plotting import language, new_figure, save_svg
 
 # --8<-- [start:model]
 NUM_PIXELS = 64  # 8 x 8 digit images
+
+
+def binarise(X: torch.Tensor) -> torch.Tensor:
+    """Ink (1) where a pixel is at least half dark, paper (0) elsewhere.
+
+    Examples:
+        >>> binarise(torch.tensor([0.0, 0.25, 0.5, 1.0]))
+        tensor([0., 0., 1., 1.])
+    """
+    return (X >= 0.5).float()
 
 
 class VAE(nn.Module):
@@ -132,8 +145,8 @@ def train_vae(
     latent_dim: int = 2,
     seed: int = 0,
 ) -> VAERun:
-    """Train a VAE on the training digits by minimising ``-ELBO`` with Adam."""
-    X = load_digit_images().X_train
+    """Train a VAE on the binarised training digits by minimising ``-ELBO`` with Adam."""
+    X = binarise(load_digit_images().X_train)
     with one_thread():  # see snippets.gan.one_thread: faster for tiny networks
         torch.manual_seed(seed)
         rng = torch.Generator().manual_seed(seed)
@@ -163,9 +176,7 @@ def train_vae(
 def log_weights(vae: VAE, X: torch.Tensor, num_samples: int = 100, seed: int = 0) -> torch.Tensor:
     """``log p(x|z_k) + log p(z_k) - log q(z_k|x)`` for ``z_k ~ q(z|x)``, shape ``(K, N)``.
 
-    Their mean over ``k`` estimates the ELBO; the log of the mean of their
-    exponentials estimates ``log p(x)`` itself (importance sampling, as in
-    Burda et al., 2016).
+    Their mean over ``k`` estimates the ELBO (Monte Carlo).
     """
     rng = torch.Generator().manual_seed(seed)
     with one_thread():
@@ -180,6 +191,37 @@ def log_weights(vae: VAE, X: torch.Tensor, num_samples: int = 100, seed: int = 0
     log_p_z = (log_normal - 0.5 * z**2).sum(dim=2)
     log_q_z = (log_normal - 0.5 * eps**2 - 0.5 * logvar).sum(dim=2)
     return log_p_x_given_z + log_p_z - log_q_z
+
+
+def iwae_bound(log_w: torch.Tensor) -> torch.Tensor:
+    """The IWAE-K bound (Burda et al., 2016): the log of the mean of the K weights.
+
+    With K = 1 it is a one-sample estimate of the ELBO; it rises towards
+    ``log p(x)`` as K grows, but is a lower bound for every K (on average over the draws).
+    """
+    return torch.logsumexp(log_w, dim=0) - math.log(len(log_w))
+
+
+@torch.no_grad()
+def log_likelihood_on_grid(
+    vae: VAE, X: torch.Tensor, limit: float = 6.0, points: int = 241
+) -> torch.Tensor:
+    """``log p(x) = log sum_z p(x|z) p(z) dz`` over a grid of z, shape ``(N,)``.
+
+    Only possible because z has 2 dimensions: a ``points`` x ``points`` grid on
+    ``[-limit, limit]^2`` covers the prior. It uses the decoder and the prior,
+    not the encoder, so it checks the bounds above independently.
+    """
+    axis = torch.linspace(-limit, limit, points)
+    cell = (axis[1] - axis[0]).item() ** 2  # area dz of one grid cell
+    z = torch.cartesian_prod(axis, axis)  # (points^2, 2)
+    with one_thread():
+        logits = vae.decode(z).flatten(1)  # (points^2, 64)
+        x = X.flatten(1)  # (N, 64), pixels 0 or 1
+        # log p(x|z) of a Bernoulli per pixel, for every image and every z: (N, points^2)
+        log_p_x_given_z = x @ F.logsigmoid(logits).T + (1 - x) @ F.logsigmoid(-logits).T
+        log_p_z = (-0.5 * z**2 - 0.5 * math.log(2 * math.pi)).sum(dim=1)
+        return torch.logsumexp(log_p_x_given_z + log_p_z, dim=1) + math.log(cell)
 
 
 # --8<-- [end:likelihood]
@@ -214,10 +256,6 @@ def latent_codes(vae: VAE, X: torch.Tensor) -> torch.Tensor:
 # --------------------------------------------------------------------------
 
 
-def _save_svg(fig, out: IO[bytes]) -> None:
-    fig.savefig(out, format="svg", dpi=150, metadata={"Date": None})
-
-
 def _show_images(axes, images: torch.Tensor) -> None:
     for ax, image in zip(axes, images, strict=True):
         pixels = image.reshape(8, 8).numpy()
@@ -230,49 +268,49 @@ def _first_of_each_digit(y: torch.Tensor) -> list[int]:
     return [int((y == digit).nonzero()[0]) for digit in range(10)]
 
 
-def draw_reconstructions(out: IO[bytes]) -> None:
-    """Draw ten test digits (top) and their VAE reconstructions (bottom) as SVG."""
+def draw_reconstructions(out: IO[bytes], lang: str = "en") -> None:
+    """Draw ten binarised test digits (top) and their VAE reconstructions (bottom) as SVG."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     matplotlib.rcParams["svg.hashsalt"] = "vae-reconstructions"
+    tr = language(lang)
     data = load_digit_images()
     vae = train_vae().vae
-    X = data.X_test[_first_of_each_digit(data.y_test)]
-    fig = Figure(figsize=(8, 1.9), layout="constrained")
+    X = binarise(data.X_test[_first_of_each_digit(data.y_test)])
+    fig = new_figure(8, 1.9, lang)
     axes = fig.subplots(2, 10)
     _show_images(axes[0], X)
     _show_images(axes[1], reconstruct(vae, X))
-    axes[0, 0].set_ylabel("test image", rotation=0, ha="right", va="center")
-    axes[1, 0].set_ylabel("reconstruction", rotation=0, ha="right", va="center")
-    _save_svg(fig, out)
+    axes[0, 0].set_ylabel(tr("test image"), rotation=0, ha="right", va="center")
+    axes[1, 0].set_ylabel(tr("reconstruction"), rotation=0, ha="right", va="center")
+    save_svg(fig, out, dpi=150)
 
 
-def draw_samples(out: IO[bytes]) -> None:
+def draw_samples(out: IO[bytes], lang: str = "en") -> None:
     """Draw 30 images generated from the prior ``N(0, I)`` as SVG."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     matplotlib.rcParams["svg.hashsalt"] = "vae-samples"
+    tr = language(lang)
     vae = train_vae().vae
-    fig = Figure(figsize=(8, 2.6), layout="constrained")
+    fig = new_figure(8, 2.6, lang)
     axes = fig.subplots(3, 10)
     _show_images(axes.ravel(), sample_images(vae, 30))
-    fig.suptitle("decoded z ~ N(0, I)")
-    _save_svg(fig, out)
+    fig.suptitle(tr("decoded z ~ N(0, I) (pixel means)"))
+    save_svg(fig, out, dpi=150)
 
 
-def draw_latent_space(out: IO[bytes]) -> None:
+def draw_latent_space(out: IO[bytes], lang: str = "en") -> None:
     """Draw the test images' codes coloured by digit (left), decoded grid (right) as SVG."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     matplotlib.rcParams["svg.hashsalt"] = "vae-latent-space"
+    tr = language(lang)
     data = load_digit_images()
     vae = train_vae().vae
-    codes = latent_codes(vae, data.X_test).numpy()
+    codes = latent_codes(vae, binarise(data.X_test)).numpy()
     labels = data.y_test.numpy()
-    fig = Figure(figsize=(10, 4.6), layout="constrained")
+    fig = new_figure(10, 4.6, lang)
     left, right = fig.subplots(1, 2)
     cmap = matplotlib.colormaps["tab10"]
     for digit in range(10):
@@ -282,7 +320,7 @@ def draw_latent_space(out: IO[bytes]) -> None:
         left.annotate(str(digit), tuple(centre), fontsize=14, weight="bold", ha="center")
     left.set_xlabel("$z_1$")
     left.set_ylabel("$z_2$")
-    left.set_title("test images encoded (mean of q(z|x))")
+    left.set_title(tr("test images encoded (mean of q(z|x))"))
     left.legend(ncol=5, fontsize=8, loc="lower left", markerscale=1.5)
     # decode an evenly spaced grid of codes over the range the prior covers
     n = 10
@@ -302,8 +340,8 @@ def draw_latent_space(out: IO[bytes]) -> None:
     )
     right.set_xlabel("$z_1$")
     right.set_ylabel("$z_2$")
-    right.set_title("decoded grid of codes z")
-    _save_svg(fig, out)
+    right.set_title(tr("decoded grid of codes z"))
+    save_svg(fig, out, dpi=150)
 
 
 FIGURES = {

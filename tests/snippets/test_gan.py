@@ -1,11 +1,13 @@
 """The GAN on a ring of 8 Gaussians, and the claims the generative-models chapter makes."""
 
+import io
 import math
 
 import pytest
 import torch
 
 from snippets import gan
+from snippets.plotting import translate
 
 
 def real_samples(seed: int = 0, n: int = 1000) -> torch.Tensor:
@@ -124,3 +126,18 @@ def test_slow_discriminator_collapses_the_generator():
     # collapsed samples bunch together: far smaller spread than the real ring
     spread = collapsed.snapshots[2000].std(dim=0).norm()
     assert spread < 0.5 * real_samples().std(dim=0).norm()
+
+
+def test_figure_titles_are_in_the_reader_language():
+    # the Korean page tells the reader to look for "모드" in these titles
+    title = "step {step}: {found}/8 modes"
+    assert translate(title, "en", step=500, found=7) == "step 500: 7/8 modes"
+    assert translate(title, "ko", step=500, found=7) == "500단계: 모드 8개 중 7개"
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_figures_draw_in_both_languages(lang):
+    for draw in gan.FIGURES.values():
+        out = io.BytesIO()
+        draw(out, lang)  # fails on a missing words entry or a missing glyph
+        assert b"<svg" in out.getvalue()
