@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from snippets.data import load_digit_images
-from snippets.plotting import new_figure, save_svg
+from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
 
 
@@ -131,6 +131,27 @@ def precision_recall_at(
 # --8<-- [end:threshold]
 
 
+# --8<-- [start:roc-auc]
+def auc_by_ranking(y_true: np.ndarray, scores: np.ndarray) -> float:
+    """ROC AUC as a probability: a random positive scores above a random negative.
+
+    Every (positive, negative) pair is compared; a tie counts half
+    (Hanley & McNeil, 1982). This equals the area under the ROC curve.
+
+    Examples:
+        >>> auc_by_ranking(np.array([0, 0, 1, 1]), np.array([0.1, 0.6, 0.4, 0.9]))
+        0.75
+    """
+    y_true, scores = np.asarray(y_true), np.asarray(scores)
+    pos, neg = scores[y_true == 1], scores[y_true == 0]
+    above = (pos[:, None] > neg[None, :]).mean()  # all positive-negative pairs at once
+    ties = (pos[:, None] == neg[None, :]).mean()
+    return float(above + 0.5 * ties)
+
+
+# --8<-- [end:roc-auc]
+
+
 # --8<-- [start:capacity]
 class FitResult(NamedTuple):
     """What one training run gives: parameter count and accuracy on both splits."""
@@ -186,9 +207,10 @@ def fit_mlp(
     )
 
 
-def capacity_sweep(
-    widths: tuple[int, ...] = (4, 16, 64, 256, 1024),
-) -> list[tuple[FitResult, FitResult]]:
+WIDTHS = (4, 16, 64, 256, 1024)  # 310 to 76,810 parameters
+
+
+def capacity_sweep(widths: tuple[int, ...] = WIDTHS) -> list[tuple[FitResult, FitResult]]:
     """For each width: the run on the true labels and the run on shuffled labels."""
     return [(fit_mlp(w), fit_mlp(w, random_labels=True)) for w in widths]
 
@@ -201,16 +223,17 @@ def capacity_sweep(
 # --------------------------------------------------------------------------
 
 
-def draw_confusion(out: IO[bytes]) -> None:
+def draw_confusion(out: IO[bytes], lang: str = "en") -> None:
     """Draw the 10-class confusion matrix of logistic regression on the test digits as SVG."""
     import matplotlib
     from sklearn.linear_model import LogisticRegression
 
     matplotlib.rcParams["svg.hashsalt"] = "metrics-confusion"
+    tr = language(lang)
     X_train, X_test, y_train, y_test = digit_arrays()
     y_hat = LogisticRegression(max_iter=1000).fit(X_train, y_train).predict(X_test)
     counts = confusion_matrix(y_test, y_hat, num_classes=10)
-    fig = new_figure(5.2, 4.6)
+    fig = new_figure(5.2, 4.6, lang)
     ax = fig.subplots()
     image = ax.imshow(counts, cmap="Blues")
     for i in range(10):
@@ -220,29 +243,31 @@ def draw_confusion(out: IO[bytes]) -> None:
                 ax.text(j, i, str(counts[i, j]), ha="center", va="center", color=color, fontsize=8)
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
-    ax.set_xlabel("predicted class")
-    ax.set_ylabel("true class")
-    ax.set_title(f"logistic regression, test accuracy {np.trace(counts) / counts.sum():.3f}")
-    fig.colorbar(image, ax=ax, shrink=0.8, label="count")
+    ax.set_xlabel(tr("predicted class"))
+    ax.set_ylabel(tr("true class"))
+    accuracy_ = np.trace(counts) / counts.sum()
+    ax.set_title(tr("logistic regression, test accuracy {acc:.3f}", acc=accuracy_))
+    fig.colorbar(image, ax=ax, shrink=0.8, label=tr("count"))
     save_svg(fig, out)
 
 
-def draw_threshold(out: IO[bytes]) -> None:
+def draw_threshold(out: IO[bytes], lang: str = "en") -> None:
     """Draw precision and recall against the threshold (left) and the PR curve (right) as SVG."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "metrics-threshold"
+    tr = language(lang)
     y_true, scores = nine_scores()
     thresholds = np.linspace(0.01, 0.99, 99)
     precision, recall = precision_recall_at(y_true, scores, thresholds)
-    fig = new_figure(9, 3.4)
+    fig = new_figure(9, 3.4, lang)
     left, right = fig.subplots(1, 2)
-    left.plot(thresholds, precision, label="precision", linewidth=2)
-    left.plot(thresholds, recall, label="recall", linewidth=2)
+    left.plot(thresholds, precision, label=tr("precision"), linewidth=2)
+    left.plot(thresholds, recall, label=tr("recall"), linewidth=2)
     left.axvline(0.5, color="gray", linestyle=":", linewidth=1)
-    left.annotate("default 0.5", (0.52, 0.15), color="gray")
-    left.set_xlabel("threshold on P(9)")
-    left.set_title('"is it a 9?": moving the threshold')
+    left.annotate(tr("default 0.5"), (0.52, 0.15), color="gray")
+    left.set_xlabel(tr("threshold on P(9)"))
+    left.set_title(tr('"is it a 9?": moving the threshold'))
     left.legend(loc="lower left")
     right.plot(recall, precision, linewidth=2, color="C2")
     for t in (0.1, 0.5, 0.9):
@@ -252,59 +277,59 @@ def draw_threshold(out: IO[bytes]) -> None:
             f"t = {t}", (recall[k], precision[k]), textcoords="offset points", xytext=(-52, -4)
         )
     right.axhline(y_true.mean(), color="gray", linestyle=":", linewidth=1)
-    right.annotate("random classifier (share of nines)", (0.02, y_true.mean() + 0.03), color="gray")
-    right.set_xlabel("recall")
-    right.set_ylabel("precision")
-    right.set_title("precision-recall curve")
+    right.annotate(
+        tr("random classifier (share of nines)"), (0.02, y_true.mean() + 0.03), color="gray"
+    )
+    right.set_xlabel(tr("recall"))
+    right.set_ylabel(tr("precision"))
+    right.set_title(tr("precision-recall curve"))
     for ax in (left, right):
         ax.set_ylim(0, 1.05)
         ax.grid(alpha=0.3)
     save_svg(fig, out)
 
 
-def draw_capacity(out: IO[bytes]) -> None:
-    """Draw memorisation of shuffled labels and test accuracy against parameter count as SVG."""
+def draw_capacity(out: IO[bytes], lang: str = "en") -> None:
+    """Draw memorisation of shuffled labels and test accuracy against parameter count as SVG.
+
+    The sweep is the chapter's own (``capacity_sweep()``), so the figure shows
+    the numbers the page prints.
+    """
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "metrics-capacity"
-    widths = (4, 16, 64, 256, 1024, 4096)
-    runs = capacity_sweep(widths)
+    tr = language(lang)
+    runs = capacity_sweep(WIDTHS)
     params = [true.num_params for true, _ in runs]
-    fig = new_figure(7, 3.8)
+    fig = new_figure(7, 4.2, lang)
     ax = fig.subplots()
-    ax.semilogx(
-        params,
-        [true.test_acc for true, _ in runs],
-        marker="o",
-        linewidth=2,
-        label="true labels: test accuracy (performance)",
+    lines = [
+        ([t.test_acc for t, _ in runs], "o", "-", tr("true labels: test accuracy (performance)")),
+        ([t.train_acc for t, _ in runs], "o", "--", tr("true labels: train accuracy")),
+        (
+            [r.train_acc for _, r in runs],
+            "s",
+            "-",
+            tr("shuffled labels: train accuracy (capacity)"),
+        ),
+        ([r.test_acc for _, r in runs], "s", "--", tr("shuffled labels: test accuracy")),
+    ]
+    for values, marker, style, label in lines:
+        ax.semilogx(params, values, marker=marker, linestyle=style, linewidth=2, label=label)
+    ax.annotate(
+        tr("too few parameters:\neven the true labels are not fitted\n(underfitting)"),
+        xy=(params[0], runs[0][0].train_acc),
+        xytext=(params[1] * 1.3, 0.6),
+        fontsize=8,
+        color="C3",
+        arrowprops={"arrowstyle": "->", "color": "C3"},
     )
-    ax.semilogx(
-        params,
-        [true.train_acc for true, _ in runs],
-        marker="o",
-        linestyle="--",
-        label="true labels: train accuracy",
-    )
-    ax.semilogx(
-        params,
-        [rand.train_acc for _, rand in runs],
-        marker="s",
-        linewidth=2,
-        label="shuffled labels: train accuracy (capacity)",
-    )
-    ax.semilogx(
-        params,
-        [rand.test_acc for _, rand in runs],
-        marker="s",
-        linestyle="--",
-        label="shuffled labels: test accuracy",
-    )
-    for p, w in zip(params, widths, strict=True):
-        ax.annotate(f"width {w}", (p, -0.07), ha="center", fontsize=8, color="gray")
-    ax.set_xlabel("number of parameters (one-hidden-layer MLP, 500 training images)")
-    ax.set_ylabel("accuracy")
+    for p, w in zip(params, WIDTHS, strict=True):
+        ax.annotate(tr("width {width}", width=w), (p, -0.07), ha="center", fontsize=8, color="gray")
+    ax.set_xlabel(tr("number of parameters (one-hidden-layer MLP, 500 training images)"))
+    ax.set_ylabel(tr("accuracy"))
     ax.set_ylim(-0.1, 1.05)
+    ax.set_xlim(params[0] / 1.6, params[-1] * 1.6)
     ax.grid(alpha=0.3, which="both")
     fig.legend(loc="outside lower center", ncols=2, fontsize=8)
     save_svg(fig, out)

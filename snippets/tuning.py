@@ -16,12 +16,13 @@ from typing import IO, NamedTuple
 
 import numpy as np
 import torch
+from scipy import stats
 from scipy.linalg import cho_solve, cholesky, solve_triangular
 from scipy.stats import norm
 from torch import nn
 
 from snippets.data import load_digit_images
-from snippets.plotting import new_figure, save_svg
+from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
 
 # --8<-- [start:searches]
@@ -84,6 +85,16 @@ def best_so_far(scores: np.ndarray) -> np.ndarray:
     return np.maximum.accumulate(scores)
 
 
+def best_and_good(trials: Trials, good: float = 0.93) -> tuple[float, int]:
+    """The best score of a search (3 decimals) and how many of its trials beat ``good``.
+
+    Examples:
+        >>> best_and_good(Trials(np.zeros((3, 2)), np.array([0.5, 0.95, 0.94])))
+        (0.95, 2)
+    """
+    return round(float(trials.scores.max()), 3), int((trials.scores > good).sum())
+
+
 # --8<-- [end:searches]
 
 
@@ -135,7 +146,9 @@ def log_marginal_likelihood(
 def expected_improvement(
     mean: np.ndarray, std: np.ndarray, best: float, xi: float = 0.01
 ) -> np.ndarray:
-    """Expected amount by which a point beats ``best`` (Jones, Schonlau & Welch, 1998).
+    """Expected amount by which a point beats ``best`` (Močkus, Tiešis & Žilinskas, 1978).
+
+    The criterion that Jones, Schonlau & Welch (1998) made widely known with EGO.
 
     ``EI = (mean - best - xi) * Phi(z) + std * phi(z)`` with
     ``z = (mean - best - xi) / std``: high where the mean is high
@@ -165,11 +178,15 @@ def bayes_search(
     seed: int = 0,
     noise: float = 1e-3,
 ) -> Trials:
-    """Bayesian optimisation: a GP surrogate and expected improvement (Snoek et al., 2012).
+    """Bayesian optimisation: a GP surrogate and expected improvement, kept small.
 
-    The first ``num_init`` points are random. Each later point maximises EI
-    over 2,000 random candidates; the GP's length scale is re-chosen before
-    every step by maximising the marginal likelihood over ``LENGTH_SCALES``.
+    The first ``num_init`` points are random (the same as ``random_search``
+    with this seed draws first). Each later point maximises EI over 2,000
+    random candidates; the GP's one length scale is re-chosen before every
+    step by maximising the marginal likelihood over ``LENGTH_SCALES``.
+    A simplification of Snoek et al. (2012), who use an ARD Matérn 5/2
+    kernel (one length scale per hyperparameter) and average the
+    acquisition over the GP's hyperparameters instead of fixing them.
     """
     rng = np.random.default_rng(seed)
     low, span = bounds[:, 0], bounds[:, 1] - bounds[:, 0]
@@ -223,9 +240,18 @@ def train_mlp(
 
 
 def digits_objective(point: np.ndarray) -> float:
-    """Validation accuracy of an MLP trained for 5 epochs; ``point = (log10 lr, log2 width)``."""
+    """Validation accuracy of an MLP trained for 5 epochs; ``point = (log10 lr, log2 width)``.
+
+    A point already tried is not trained again (training is deterministic):
+    with the same seed, Bayesian optimisation starts from random search's first points.
+    """
+    return _validation_accuracy(tuple(float(v) for v in point))
+
+
+@functools.cache
+def _validation_accuracy(point: tuple[float, ...]) -> float:
     X_train, X_val, y_train, y_val = validation_split()
-    return accuracy(train_mlp(point, X_train, y_train), X_val, y_val)
+    return accuracy(train_mlp(np.array(point), X_train, y_train), X_val, y_val)
 
 
 def final_test_accuracy(point: np.ndarray) -> float:
@@ -236,6 +262,42 @@ def final_test_accuracy(point: np.ndarray) -> float:
 
 
 # --8<-- [end:digits-objective]
+
+
+# --8<-- [start:seeds]
+Summary = tuple[float, int]  # best score, trials above 0.93 (best_and_good)
+
+
+def compare_seeds(
+    objective: Objective, bounds: np.ndarray, budget: int, seeds: tuple[int, ...]
+) -> dict[int, tuple[Summary, Summary]]:
+    """For each seed: ``best_and_good`` of random search and of Bayesian optimisation."""
+    return {
+        seed: (
+            best_and_good(random_search(objective, bounds, budget, seed=seed)),
+            best_and_good(bayes_search(objective, bounds, budget, seed=seed)),
+        )
+        for seed in seeds
+    }
+
+
+def mean_interval(values: list[float], level: float = 0.95) -> tuple[float, float, float]:
+    """Mean of ``values`` and a Student-t confidence interval for it, rounded to 3 decimals.
+
+    With a handful of seeds the interval is wide: it says which true mean
+    differences the seeds leave possible.
+
+    Examples:
+        >>> mean_interval([0.01, 0.03, 0.02])
+        (0.02, -0.005, 0.045)
+    """
+    values = np.asarray(values, dtype=float)
+    mean, sem = values.mean(), values.std(ddof=1) / np.sqrt(len(values))
+    half = stats.t.ppf(0.5 + level / 2, df=len(values) - 1) * sem
+    return round(float(mean), 3), round(float(mean - half), 3), round(float(mean + half), 3)
+
+
+# --8<-- [end:seeds]
 
 
 # --8<-- [start:one-matters]
@@ -252,6 +314,9 @@ def one_matters(point: np.ndarray) -> float:
     return float(np.exp(-0.5 * ((x - 0.78) / 0.05) ** 2) + 0.05 * y)
 
 
+GOOD_X = (0.73, 0.83)  # where the bump in x is above 0.6: the good values of x
+
+
 # --8<-- [end:one-matters]
 
 
@@ -260,45 +325,55 @@ def one_matters(point: np.ndarray) -> float:
 # --------------------------------------------------------------------------
 
 
-def draw_grid_vs_random(out: IO[bytes]) -> None:
+def draw_grid_vs_random(out: IO[bytes], lang: str = "en") -> None:
     """Draw nine grid trials and nine random trials on the toy score, with its x profile, as SVG."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "tuning-grid-vs-random"
+    tr = language(lang)
     grid = grid_search(one_matters, UNIT_SQUARE, 9)
     rand = random_search(one_matters, UNIT_SQUARE, 9, seed=0)
-    fig = new_figure(9, 4.6)
+    fig = new_figure(9, 4.6, lang)
     panels = fig.subfigures(1, 2)
     xs = np.linspace(0, 1, 400)
     profile = np.exp(-0.5 * ((xs - 0.78) / 0.05) ** 2)
-    for panel, trials, title in [
-        (panels[0], grid, "grid search"),
-        (panels[1], rand, "random search"),
+    for panel, trials, method in [
+        (panels[0], grid, tr("grid search")),
+        (panels[1], rand, tr("random search")),
     ]:
         top, main = panel.subplots(2, 1, sharex=True, height_ratios=[1, 2.4])
         top.plot(xs, profile, color="gray")
         for x in trials.points[:, 0]:
             top.axvline(x, color="C3", linewidth=1.5, alpha=0.8)
         distinct = len(np.unique(trials.points[:, 0]))
-        top.set_title(f"{title}: {distinct} distinct values of x, best {trials.scores.max():.2f}")
-        top.set_ylabel("effect of x")
+        top.set_title(
+            tr(
+                "{method}: {distinct} distinct values of x, best {best:.2f}",
+                method=method,
+                distinct=distinct,
+                best=trials.scores.max(),
+            )
+        )
+        top.set_ylabel(tr("effect of x"))
         top.set_yticks([])
         main.scatter(trials.points[:, 0], trials.points[:, 1], s=60, color="C3", zorder=3)
-        main.axvspan(0.73, 0.83, color="C2", alpha=0.15, label="good values of x")
+        main.axvspan(*GOOD_X, color="C2", alpha=0.15, label=tr("good values of x"))
         main.set_xlim(-0.05, 1.05)
-        main.set_ylim(-0.05, 1.05)
-        main.set_xlabel("x: important hyperparameter")
-        main.set_ylabel("y: unimportant hyperparameter")
-        main.legend(loc="lower left", fontsize=8)
+        main.set_ylim(-0.05, 1.22)  # room above the points for the legend
+        main.set_yticks(np.linspace(0, 1, 6))
+        main.set_xlabel(tr("x: important hyperparameter"))
+        main.set_ylabel(tr("y: unimportant hyperparameter"))
+        main.legend(loc="upper left", fontsize=8)
         main.grid(alpha=0.3)
     save_svg(fig, out)
 
 
-def draw_gaussian_process(out: IO[bytes]) -> None:
+def draw_gaussian_process(out: IO[bytes], lang: str = "en") -> None:
     """Draw a 1-D GP posterior after four observations and its expected improvement as SVG."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "tuning-gaussian-process"
+    tr = language(lang)
 
     def truth(x: np.ndarray) -> np.ndarray:
         return np.sin(3 * x) + 0.5 * np.sin(9 * x)
@@ -308,22 +383,24 @@ def draw_gaussian_process(out: IO[bytes]) -> None:
     xs = np.linspace(0, 1, 300)[:, None]
     mean, std = gp_posterior(X, y, xs, length_scale=0.2)
     ei = expected_improvement(mean, std, y.max())
-    fig = new_figure(7, 4.6)
+    fig = new_figure(7, 4.6, lang)
     top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=[2.2, 1])
-    top.plot(xs[:, 0], truth(xs[:, 0]), color="gray", linestyle="--", label="true score (unknown)")
-    top.plot(xs[:, 0], mean, color="C0", linewidth=2, label="GP mean")
-    top.fill_between(
-        xs[:, 0], mean - 2 * std, mean + 2 * std, color="C0", alpha=0.2, label="mean ± 2 std"
+    top.plot(
+        xs[:, 0], truth(xs[:, 0]), color="gray", linestyle="--", label=tr("true score (unknown)")
     )
-    top.plot(X[:, 0], y, "o", color="black", label="trials so far")
+    top.plot(xs[:, 0], mean, color="C0", linewidth=2, label=tr("GP mean"))
+    top.fill_between(
+        xs[:, 0], mean - 2 * std, mean + 2 * std, color="C0", alpha=0.2, label=tr("mean ± 2 std")
+    )
+    top.plot(X[:, 0], y, "o", color="black", label=tr("trials so far"))
     top.legend(loc="lower left", fontsize=8)
-    top.set_ylabel("score")
-    top.set_title("Gaussian-process surrogate after four trials")
+    top.set_ylabel(tr("score"))
+    top.set_title(tr("Gaussian-process surrogate after four trials"))
     bottom.plot(xs[:, 0], ei, color="C1", linewidth=2)
     k = int(np.argmax(ei))
     bottom.axvline(xs[k, 0], color="C1", linestyle=":")
     bottom.annotate(
-        "next trial\n(exploit)",
+        tr("next trial\n(exploit)"),
         (xs[k, 0], ei[k]),
         textcoords="offset points",
         xytext=(8, -22),
@@ -331,63 +408,56 @@ def draw_gaussian_process(out: IO[bytes]) -> None:
     )
     far = int(np.argmax(np.where(xs[:, 0] > 0.7, ei, 0)))
     bottom.annotate(
-        "explore:\nGP unsure",
+        tr("explore:\nGP unsure"),
         (xs[far, 0], ei[far]),
         textcoords="offset points",
         xytext=(-62, -22),
         fontsize=8,
     )
-    bottom.set_ylabel("expected\nimprovement")
-    bottom.set_xlabel("hyperparameter")
+    bottom.set_ylabel(tr("expected\nimprovement"))
+    bottom.set_xlabel(tr("hyperparameter"))
     for ax in (top, bottom):
         ax.grid(alpha=0.3)
     save_svg(fig, out)
 
 
-def draw_convergence(out: IO[bytes]) -> None:
-    """Draw the three searches on the digits MLP as SVG.
+def draw_convergence(out: IO[bytes], lang: str = "en") -> None:
+    """Draw the three searches on the digits MLP (seed 0) as SVG.
 
     Left: best validation accuracy so far and every trial's score; right: the points tried.
     """
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "tuning-convergence"
-    runs = {
-        "grid search": grid_search(digits_objective, BOUNDS, 16),
-        "random search": random_search(digits_objective, BOUNDS, 16, seed=0),
-        "Bayesian optimisation": bayes_search(digits_objective, BOUNDS, 16, seed=0),
-    }
-    fig = new_figure(10, 4)
+    tr = language(lang)
+    runs = [
+        (tr("grid search"), "s", grid_search(digits_objective, BOUNDS, 16)),
+        (tr("random search"), "o", random_search(digits_objective, BOUNDS, 16, seed=0)),
+        (tr("Bayesian optimisation"), "^", bayes_search(digits_objective, BOUNDS, 16, seed=0)),
+    ]
+    fig = new_figure(10, 4.2, lang)
     left, right = fig.subplots(1, 2)
-    markers = {"grid search": "s", "random search": "o", "Bayesian optimisation": "^"}
-    for name, trials in runs.items():
+    for name, marker, trials in runs:
         trial = np.arange(1, len(trials.scores) + 1)
         (line,) = left.step(
             trial, best_so_far(trials.scores), where="post", linewidth=2, label=name
         )
         left.plot(
-            trial,
-            trials.scores,
-            marker=markers[name],
-            linestyle="none",
-            alpha=0.5,
-            color=line.get_color(),
+            trial, trials.scores, marker=marker, linestyle="none", alpha=0.5, color=line.get_color()
         )
         right.scatter(
-            trials.points[:, 0],
-            trials.points[:, 1],
-            marker=markers[name],
-            s=50,
-            label=name,
-            alpha=0.8,
+            trials.points[:, 0], trials.points[:, 1], marker=marker, s=50, label=name, alpha=0.8
         )
-    left.set_xlabel("trial")
-    left.set_ylabel("validation accuracy")
-    left.set_title("best so far (lines) and every trial (dots)")
+    left.axhline(0.93, color="gray", linestyle=":", linewidth=1)
+    left.annotate("0.93", (16.55, 0.935), va="bottom", fontsize=8, color="gray")
+    left.set_xlim(0.5, 17.6)
+    left.set_xlabel(tr("trial"))
+    left.set_ylabel(tr("validation accuracy"))
+    left.set_title(tr("best so far (lines) and every trial (dots)"))
     left.set_ylim(0, 1.02)
-    right.set_xlabel("log10 learning rate")
-    right.set_ylabel("log2 hidden width")
-    right.set_title("where each search tried")
+    right.set_xlabel(tr("log10 learning rate"))
+    right.set_ylabel(tr("log2 hidden width"))
+    right.set_title(tr("where each search tried"))
     fig.legend(*right.get_legend_handles_labels(), loc="outside lower center", ncols=3)
     for ax in (left, right):
         ax.grid(alpha=0.3)

@@ -99,3 +99,66 @@ def test_a_tiny_mlp_cannot_memorise_shuffled_labels():
     # capacity is limited by size: the same check fails for a width-4 network
     shuffled = mt.fit_mlp(4, num_train=200, num_epochs=80, random_labels=True)
     assert shuffled.train_acc < 0.5
+
+
+def test_auc_by_ranking_matches_sklearn_with_ties():
+    rng = np.random.default_rng(1)
+    y_true = rng.integers(0, 2, size=300)
+    scores = np.round(rng.random(300) + 0.3 * y_true, 1)  # rounding makes many ties
+    assert mt.auc_by_ranking(y_true, scores) == pytest.approx(skm.roc_auc_score(y_true, scores))
+    # ties counted as wins instead of halves would give a different number
+    pos, neg = scores[y_true == 1], scores[y_true == 0]
+    assert (pos[:, None] >= neg[None, :]).mean() > mt.auc_by_ranking(y_true, scores) + 0.01
+
+
+def test_nine_model_ranks_nines_almost_perfectly():
+    y9, scores = mt.nine_scores()
+    assert mt.auc_by_ranking(y9, scores) > 0.99
+
+
+def test_random_scores_auc_near_half_and_average_precision_near_the_share_of_positives():
+    # the chapter's claim on the screening data (5% positives), over many random scorers
+    y_true = np.array([1] * 50 + [0] * 950)
+    aucs, aps = [], []
+    for seed in range(20):
+        scores = np.random.default_rng(seed).random(len(y_true))
+        aucs.append(skm.roc_auc_score(y_true, scores))
+        aps.append(skm.average_precision_score(y_true, scores))
+    assert abs(np.mean(aucs) - 0.5) < 0.03
+    assert abs(np.mean(aps) - 0.05) < 0.02
+
+
+def test_a_better_model_has_both_higher_precision_and_higher_recall():
+    # the trade-off holds along one model's thresholds, not between models
+    from sklearn.linear_model import LogisticRegression
+
+    X_train, X_test, y_train, _ = mt.digit_arrays()
+    y9, scores = mt.nine_scores()
+    half = LogisticRegression(max_iter=1000).fit(X_train[:, :32], y_train == 9)
+    half_scores = half.predict_proba(X_test[:, :32])[:, 1]
+    full = mt.binary_metrics(y9, (scores >= 0.5).astype(int))
+    worse = mt.binary_metrics(y9, (half_scores >= 0.5).astype(int))
+    assert full["precision"] > worse["precision"] + 0.1
+    assert full["recall"] > worse["recall"] + 0.1
+
+
+def test_too_few_parameters_underfit_and_more_barely_help():
+    # the chapter's sweep: width 4 cannot fit even the true labels; from width 16 on,
+    # test accuracy is high and barely moves
+    tiny, small, large = (mt.fit_mlp(w) for w in (4, 16, 256))
+    assert tiny.train_acc < 0.7 and tiny.test_acc < 0.7  # underfitting: both low
+    assert small.test_acc > 0.9 and large.test_acc > 0.9
+    assert abs(large.test_acc - small.test_acc) < 0.05
+
+
+def test_the_same_budget_fits_true_labels_but_not_all_shuffled_ones():
+    # 50 epochs for both label sets: the width-256 MLP fits its true labels, not the shuffled
+    true = mt.fit_mlp(256)
+    shuffled = mt.fit_mlp(256, random_labels=True)
+    assert true.train_acc > 0.99
+    assert 0.4 < shuffled.train_acc < 0.9
+
+
+def test_the_default_sweep_starts_in_the_underfitting_regime():
+    assert mt.WIDTHS[0] == 4
+    assert mt.WIDTHS == tuple(sorted(mt.WIDTHS))

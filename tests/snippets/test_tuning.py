@@ -119,3 +119,72 @@ def test_the_learning_rate_matters_on_digits():
     too_large = tn.digits_objective(np.array([0.0, 6.0]))
     assert good > 0.9
     assert too_large < 0.5
+
+
+def test_best_and_good_counts_strictly_above_the_threshold():
+    trials = tn.Trials(np.zeros((4, 2)), np.array([0.93, 0.9301, 0.5, 0.96]))
+    assert tn.best_and_good(trials) == (0.96, 2)
+    assert tn.best_and_good(trials, good=0.2) == (0.96, 4)
+
+
+def test_mean_interval_matches_scipy_and_narrows_with_more_seeds():
+    from scipy import stats
+
+    values = [0.01, -0.02, 0.03, 0.0, 0.015]
+    mean, low, high = tn.mean_interval(values)
+    expected = stats.t.interval(0.95, df=4, loc=np.mean(values), scale=stats.sem(values))
+    assert (low, high) == pytest.approx(expected, abs=6e-4)
+    assert low < mean < high
+    _, low10, high10 = tn.mean_interval(values * 2)
+    assert high10 - low10 < high - low
+
+
+def test_bayes_search_starts_from_the_points_of_random_search():
+    bayes = tn.bayes_search(quadratic, tn.BOUNDS, 6, num_init=4, seed=3)
+    rand = tn.random_search(quadratic, tn.BOUNDS, 6, seed=3)
+    assert np.array_equal(bayes.points[:4], rand.points[:4])
+    assert not np.array_equal(bayes.points[4:], rand.points[4:])
+
+
+def test_a_remembered_point_gives_the_same_score_as_a_fresh_training():
+    point = np.array([-2.0, 5.0])
+    remembered = tn.digits_objective(point)
+    X_train, X_val, y_train, y_val = tn.validation_split()
+    fresh = tn.accuracy(tn.train_mlp(point, X_train, y_train), X_val, y_val)
+    assert remembered == fresh == tn.digits_objective(point.copy())
+
+
+def test_bayes_search_spends_more_trials_near_the_maximum_than_random_search():
+    # the chapter's observation (more trials in the good region), on a smooth toy score
+    seeds = range(4)
+    good_bayes = [
+        (tn.bayes_search(quadratic, tn.UNIT_SQUARE, 12, seed=s).scores > 0.95).sum() for s in seeds
+    ]
+    good_rand = [
+        (tn.random_search(quadratic, tn.UNIT_SQUARE, 12, seed=s).scores > 0.95).sum() for s in seeds
+    ]
+    assert np.mean(good_bayes) > np.mean(good_rand) + 1
+
+
+def test_compare_seeds_reports_both_searches_per_seed():
+    results = tn.compare_seeds(quadratic, tn.UNIT_SQUARE, 9, seeds=(0, 2))
+    assert list(results) == [0, 2]
+    for seed, (random_summary, bayes_summary) in results.items():
+        rand = tn.random_search(quadratic, tn.UNIT_SQUARE, 9, seed=seed)
+        bayes = tn.bayes_search(quadratic, tn.UNIT_SQUARE, 9, seed=seed)
+        assert random_summary == tn.best_and_good(rand)
+        assert bayes_summary == tn.best_and_good(bayes)
+    assert results[0] != results[2]  # the seed matters
+
+
+def test_a_learning_rate_far_too_small_also_fails_in_five_epochs():
+    assert tn.digits_objective(np.array([-4.0, 6.0])) < 0.5
+
+
+def test_good_x_is_where_the_bump_is_above_0_6():
+    low, high = tn.GOOD_X
+    bump = [tn.one_matters(np.array([x, 0.0])) for x in (low, high, 0.78, low - 0.02, high + 0.02)]
+    assert bump[0] == pytest.approx(np.exp(-0.5), abs=1e-9)
+    assert bump[1] == pytest.approx(np.exp(-0.5), abs=1e-9)
+    assert bump[2] == pytest.approx(1.0)
+    assert bump[3] < 0.6 and bump[4] < 0.6
