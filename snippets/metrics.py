@@ -8,6 +8,7 @@ page runs in the tests.
 
 from __future__ import annotations
 
+import functools
 from typing import IO, NamedTuple
 
 import numpy as np
@@ -210,9 +211,10 @@ def fit_mlp(
 WIDTHS = (4, 16, 64, 256, 1024)  # 310 to 76,810 parameters
 
 
-def capacity_sweep(widths: tuple[int, ...] = WIDTHS) -> list[tuple[FitResult, FitResult]]:
+@functools.cache  # the figure is drawn in two languages from one sweep
+def capacity_sweep(widths: tuple[int, ...] = WIDTHS) -> tuple[tuple[FitResult, FitResult], ...]:
     """For each width: the run on the true labels and the run on shuffled labels."""
-    return [(fit_mlp(w), fit_mlp(w, random_labels=True)) for w in widths]
+    return tuple((fit_mlp(w), fit_mlp(w, random_labels=True)) for w in widths)
 
 
 # --8<-- [end:capacity]
