@@ -164,7 +164,8 @@ def words_problems(root: Path = ROOT) -> list[Problem]:
 # What a Korean reader sees
 # --------------------------------------------------------------------------
 
-LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_.])([A-Za-z][A-Za-z'’]*[A-Za-z])(?![A-Za-z0-9_(])")
+# a word, not an identifier (x_train, np.exp, f(x)) or a TeX command (\mathdefault)
+LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_.\\])([A-Za-z][A-Za-z'’]*[A-Za-z])(?![A-Za-z0-9_(])")
 
 
 def kept_names(root: Path = ROOT) -> set[str]:

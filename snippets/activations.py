@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from snippets.plotting import new_figure, save_svg
+from snippets.plotting import language, new_figure, save_svg
 
 
 # --8<-- [start:functions]
@@ -102,8 +102,9 @@ def deep_mlp(activation: str, init: str, depth: int = 20, width: int = 64) -> nn
 
     Args:
         activation: ``"sigmoid"``, ``"tanh"`` or ``"relu"``.
-        init: ``"xavier"`` (Glorot & Bengio, 2010), ``"he"`` (He et al., 2015)
-            or ``"small"`` (normal with std 0.01, a classic bad choice).
+        init: ``"xavier"`` (Glorot & Bengio, 2010), ``"he"`` (He et al., 2015),
+            ``"small"`` (normal with std 0.01, too small) or ``"large"`` (normal
+            with std 0.25, too large: He's std for 64 inputs is 0.18).
     """
     act = {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[activation]
     layers: list[nn.Module] = []
@@ -115,6 +116,8 @@ def deep_mlp(activation: str, init: str, depth: int = 20, width: int = 64) -> nn
             nn.init.kaiming_normal_(linear.weight, nonlinearity="relu")
         elif init == "small":
             nn.init.normal_(linear.weight, std=0.01)
+        elif init == "large":
+            nn.init.normal_(linear.weight, std=0.25)
         else:
             raise ValueError(f"unknown init {init!r}")
         nn.init.zeros_(linear.bias)
@@ -141,7 +144,7 @@ def gradient_norms(activation: str, init: str, depth: int = 20, seed: int = 0) -
 # --8<-- [end:deep-mlp]
 
 
-SETTINGS = [("sigmoid", "xavier"), ("relu", "he"), ("relu", "small")]
+SETTINGS = [("sigmoid", "xavier"), ("relu", "he"), ("relu", "small"), ("relu", "large")]
 
 
 def gradient_ratio(activation: str, init: str, depth: int = 20) -> float:
@@ -155,17 +158,18 @@ def gradient_ratio(activation: str, init: str, depth: int = 20) -> float:
 # --------------------------------------------------------------------------
 
 
-def draw_activations(out: IO[bytes]) -> None:
-    """Draw ReLU, sigmoid and tanh (left) and their derivatives (right) as SVG."""
+def draw_activations(out: IO[bytes], lang: str = "en") -> None:
+    """Draw ReLU, sigmoid and tanh (left) and their derivatives (right) as SVG in ``lang``."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "activations"
+    tr = language(lang)
     x = np.linspace(-5, 5, 401)
-    fig = new_figure(9, 3.4)
+    fig = new_figure(9, 3.4, lang)
     left, right = fig.subplots(1, 2)
     for name, f, df in [
         ("ReLU", relu, relu_grad),
-        ("sigmoid", sigmoid, sigmoid_grad),
+        (tr("sigmoid"), sigmoid, sigmoid_grad),
         ("tanh", tanh, tanh_grad),
     ]:
         left.plot(x, f(x), label=name, linewidth=2)
@@ -173,7 +177,7 @@ def draw_activations(out: IO[bytes]) -> None:
     left.set_title("f(x)")
     right.set_title("f'(x)")
     right.axhline(0.25, color="gray", linestyle=":", linewidth=1)
-    right.annotate("sigmoid' ≤ 0.25", (2.2, 0.3), color="gray")
+    right.annotate(tr("sigmoid' ≤ 0.25"), (4.9, 0.3), color="gray", ha="right")
     for ax in (left, right):
         ax.axhline(0, color="black", linewidth=0.6)
         ax.axvline(0, color="black", linewidth=0.6)
@@ -185,26 +189,28 @@ def draw_activations(out: IO[bytes]) -> None:
     save_svg(fig, out)
 
 
-def draw_gradient_norms(out: IO[bytes]) -> None:
-    """Draw the per-layer gradient norm of a 20-layer MLP for three settings as SVG."""
+def draw_gradient_norms(out: IO[bytes], lang: str = "en") -> None:
+    """Draw the per-layer gradient norm of a 20-layer MLP for three settings as SVG in ``lang``."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "gradient-norms"
-    fig = new_figure(7, 3.8)
+    tr = language(lang)
+    fig = new_figure(7, 3.8, lang)
     ax = fig.subplots()
     labels = {
-        ("sigmoid", "xavier"): "sigmoid, Xavier init",
-        ("relu", "he"): "ReLU, He init",
-        ("relu", "small"): "ReLU, std 0.01 init",
+        ("sigmoid", "xavier"): tr("sigmoid, Xavier init"),
+        ("relu", "he"): tr("ReLU, He init"),
+        ("relu", "small"): tr("ReLU, std 0.01 init"),
+        ("relu", "large"): tr("ReLU, std 0.25 init"),
     }
     for activation, init in SETTINGS:
         norms = gradient_norms(activation, init)
         ax.semilogy(range(1, len(norms) + 1), norms, marker="o", label=labels[activation, init])
-    ax.set_xlabel("layer (1 = closest to the input)")
-    ax.set_ylabel("gradient norm of the layer's weights")
+    ax.set_xlabel(tr("layer (1 = closest to the input)"))
+    ax.set_ylabel(tr("gradient norm of the layer's weights"))
     ax.set_xticks(range(1, 21, 2))
     ax.grid(alpha=0.3, which="both")
-    ax.legend()
+    ax.legend(loc="lower right", bbox_to_anchor=(1, 0.1))  # in the empty band between the lines
     save_svg(fig, out)
 
 

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from snippets.data import load_digit_images
-from snippets.plotting import new_figure, save_svg
+from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
 
 
@@ -198,17 +198,38 @@ def fit_augmented(
     )  # fmt: skip
 
 
+@functools.cache
+def few_shot_cnn(
+    seed: int,
+    augmentation: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+    per_class: int = 20,
+    num_epochs: int = 60,
+) -> nn.Module:
+    """``digit_cnn`` trained on ``per_class`` images per digit, drawn with ``seed`` (cached).
+
+    ``seed`` fixes the training images, the initial weights and the batch order,
+    so two calls that differ only in ``augmentation`` differ only in it. The
+    studies below pass all four arguments, so that they share one cache entry.
+    """
+    data = load_digit_images()
+    X, y = few_shot_subset(data.X_train, data.y_train, per_class, seed)
+    torch.manual_seed(seed)
+    net = digit_cnn()
+    with torch_threads(1):
+        fit_augmented(net, X, y, augmentation, num_epochs=num_epochs, seed=seed)
+    return net
+
+
 def augmentation_study(
     seeds: Sequence[int] = (0, 1, 2, 3, 4),
     per_class: int = 20,
     augmentation: Callable[[torch.Tensor, torch.Generator], torch.Tensor] = augment,
     num_epochs: int = 60,
 ) -> dict[str, np.ndarray]:
-    """Test accuracy of ``digit_cnn`` trained on few images, without and with augmentation.
+    """Test accuracy of ``few_shot_cnn`` without and with augmentation, one value per seed.
 
-    For each seed: draw ``per_class`` training images per digit, train twice
-    from the same initial weights, and score both networks on the 450 test
-    images, and on the test images changed once by ``augment`` ("perturbed").
+    Both networks are scored on the 450 test images, and on the test images
+    changed once by ``augment`` ("perturbed").
     """
     data = load_digit_images()
     X_perturbed = augment(data.X_test, torch.Generator().manual_seed(1234), p=1.0)
@@ -218,15 +239,11 @@ def augmentation_study(
         "without_perturbed": [],
         "with_perturbed": [],
     }
-    with torch_threads(1):
-        for seed in seeds:
-            X, y = few_shot_subset(data.X_train, data.y_train, per_class, seed)
-            for name, transform in [("without", None), ("with", augmentation)]:
-                torch.manual_seed(seed)
-                net = digit_cnn()
-                fit_augmented(net, X, y, transform, num_epochs=num_epochs, seed=seed)
-                results[name].append(accuracy(net, data.X_test, data.y_test))
-                results[name + "_perturbed"].append(accuracy(net, X_perturbed, data.y_test))
+    for seed in seeds:
+        for name, transform in [("without", None), ("with", augmentation)]:
+            net = few_shot_cnn(seed, transform, per_class, num_epochs)
+            results[name].append(accuracy(net, data.X_test, data.y_test))
+            results[name + "_perturbed"].append(accuracy(net, X_perturbed, data.y_test))
     return {name: np.array(values) for name, values in results.items()}
 
 
@@ -262,6 +279,9 @@ def accuracy_per_digit(net: nn.Module, X: torch.Tensor, y: torch.Tensor) -> dict
 
 
 # --8<-- [start:shuffle]
+PERMUTATION = torch.randperm(64, generator=torch.Generator().manual_seed(0))  # one, for every image
+
+
 def shuffle_pixels(X: torch.Tensor, permutation: torch.Tensor) -> torch.Tensor:
     """Move the pixels of every image by the same fixed ``permutation`` of the 64 positions."""
     return X.flatten(start_dim=1)[:, permutation].reshape(X.shape)
@@ -281,40 +301,44 @@ def relabel_first_layer(mlp: nn.Sequential, permutation: torch.Tensor) -> nn.Seq
     return twin
 
 
-def shuffle_study(
-    seeds: Sequence[int] = (0, 1, 2), per_class: int = 20, num_epochs: int = 60
-) -> dict[str, np.ndarray]:
-    """Test accuracy of the CNN and the MLP on original and on pixel-shuffled digits.
+@functools.cache
+def shuffled_pixel_nets(
+    seed: int, per_class: int = 20, num_epochs: int = 60
+) -> dict[str, nn.Module]:
+    """The CNN and the MLP trained on original and on pixel-shuffled digits (cached).
 
-    Same few-shot training sets and training loop as :func:`augmentation_study`
+    The same few-shot training set and training loop as :func:`few_shot_cnn`
     (no augmentation). On shuffled pixels each network starts from the same
-    initial weights as on the originals (for the MLP: relabelled to follow the
-    pixels; the CNN cannot be relabelled).
+    initial weights as on the originals (the MLP's relabelled to follow the
+    pixels; a CNN cannot be relabelled).
     """
     data = load_digit_images()
-    permutation = torch.randperm(64, generator=torch.Generator().manual_seed(0))
-    X_test_shuffled = shuffle_pixels(data.X_test, permutation)
-    results: dict[str, list[float]] = {
-        "cnn": [],
-        "cnn_shuffled": [],
-        "mlp": [],
-        "mlp_shuffled": [],
-    }
+    X, y = few_shot_subset(data.X_train, data.y_train, per_class, seed)
+    X_shuffled = shuffle_pixels(X, PERMUTATION)
+    nets = {"cnn": few_shot_cnn(seed, None, per_class, num_epochs)}  # trained once, above
+    torch.manual_seed(seed)
+    nets["cnn_shuffled"] = digit_cnn()  # the same initial weights as nets["cnn"]
+    torch.manual_seed(seed)
+    nets["mlp"] = digit_mlp()
+    nets["mlp_shuffled"] = relabel_first_layer(nets["mlp"], PERMUTATION)
     with torch_threads(1):
-        for seed in seeds:
-            X, y = few_shot_subset(data.X_train, data.y_train, per_class, seed)
-            X_shuffled = shuffle_pixels(X, permutation)
-            for model, make in [("cnn", digit_cnn), ("mlp", digit_mlp)]:
-                torch.manual_seed(seed)
-                net = make()
-                # the same start on shuffled pixels; only the MLP can follow the moved pixels
-                twin = (
-                    relabel_first_layer(net, permutation) if model == "mlp" else copy.deepcopy(net)
-                )
-                fit_augmented(net, X, y, num_epochs=num_epochs, seed=seed)
-                fit_augmented(twin, X_shuffled, y, num_epochs=num_epochs, seed=seed)
-                results[model].append(accuracy(net, data.X_test, data.y_test))
-                results[model + "_shuffled"].append(accuracy(twin, X_test_shuffled, data.y_test))
+        for name in ["cnn_shuffled", "mlp", "mlp_shuffled"]:
+            inputs = X_shuffled if name.endswith("shuffled") else X
+            fit_augmented(nets[name], inputs, y, num_epochs=num_epochs, seed=seed)
+    return nets
+
+
+def shuffle_study(
+    seeds: Sequence[int] = (0, 1, 2, 3, 4), per_class: int = 20, num_epochs: int = 60
+) -> dict[str, np.ndarray]:
+    """Test accuracy of the CNN and the MLP on original and on shuffled pixels, one per seed."""
+    data = load_digit_images()
+    X_test = {"original": data.X_test, "shuffled": shuffle_pixels(data.X_test, PERMUTATION)}
+    results: dict[str, list[float]] = {}
+    for seed in seeds:
+        for name, net in shuffled_pixel_nets(seed, per_class, num_epochs).items():
+            pixels = "shuffled" if name.endswith("shuffled") else "original"
+            results.setdefault(name, []).append(accuracy(net, X_test[pixels], data.y_test))
     return {name: np.array(values) for name, values in results.items()}
 
 
@@ -365,86 +389,92 @@ def _first_test_image(digit: int) -> torch.Tensor:
     return data.X_test[data.y_test == digit][:1]
 
 
-def draw_examples(out: IO[bytes]) -> None:
-    """Draw three digits and what each transformation makes of them, as SVG."""
+def draw_examples(out: IO[bytes], lang: str = "en") -> None:
+    """Draw three digits and what each transformation makes of them, as SVG in ``lang``."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "augmentation-examples"
+    tr = language(lang)
     digits = [2, 4, 7]
     columns = [
-        ("original", lambda X, g: X),
-        ("rotate +10°", lambda X, g: rotate(X, 10)),
-        ("rotate −10°", lambda X, g: rotate(X, -10)),
-        ("random crop\n(padding 1)", lambda X, g: random_crop(X, 1, g)),
-        ("noise σ=0.05", lambda X, g: add_noise(X, 0.05, g)),
+        (tr("original"), lambda X, g: X),
+        (tr("rotate {degrees}°", degrees="+10"), lambda X, g: rotate(X, 10)),
+        (tr("rotate {degrees}°", degrees="−10"), lambda X, g: rotate(X, -10)),
+        (tr("random crop\n(padding 1)"), lambda X, g: random_crop(X, 1, g)),
+        (tr("noise σ=0.05"), lambda X, g: add_noise(X, 0.05, g)),
         ("augment(p=1)", lambda X, g: augment(X, g, p=1.0)),
-        ("horizontal flip", lambda X, g: flip_horizontal(X)),
+        (tr("horizontal flip"), lambda X, g: flip_horizontal(X)),
     ]
-    fig = new_figure(9, 4.2)
+    fig = new_figure(9, 4.2, lang)
     axes = fig.subplots(len(digits), len(columns))
     for row, digit in enumerate(digits):
         X = _first_test_image(digit)
         for col, (name, transform) in enumerate(columns):
             generator = torch.Generator().manual_seed(10 * row + col)
             _show(axes[row, col], transform(X, generator), name if row == 0 else "")
-        axes[row, 0].set_ylabel(f"digit {digit}")
+        axes[row, 0].set_ylabel(tr("digit {digit}", digit=digit))
     save_svg(fig, out)
 
 
-def draw_label_changes(out: IO[bytes]) -> None:
+def draw_label_changes(out: IO[bytes], lang: str = "en") -> None:
     """Draw transformations that change the label of a digit, and a photo that a flip keeps."""
     import matplotlib
     from sklearn.datasets import load_sample_image
 
     matplotlib.rcParams["svg.hashsalt"] = "augmentation-label-changes"
+    tr = language(lang)
     net = reference_cnn()
-    fig = new_figure(10, 4.4)
+
+    def says(image: torch.Tensor) -> str:
+        return tr("CNN says {label}", label=int(predict(net, image)))
+
+    fig = new_figure(10, 4.4, lang)
     left, right = fig.subfigures(1, 2, width_ratios=[3, 1.15])
     axes = left.subplots(2, 6)
     six, nine = _first_test_image(6), _first_test_image(9)
     panels = [
-        (six, "a 6"),
-        (rotate(six, 15), "6 rotated 15°"),
-        (rotate(six, 180), "6 rotated 180°"),
-        (nine, "a real 9"),
+        (six, tr("a {digit}", digit=6)),
+        (rotate(six, 15), tr("{digit} rotated {degrees}°", digit=6, degrees=15)),
+        (rotate(six, 180), tr("{digit} rotated {degrees}°", digit=6, degrees=180)),
+        (nine, tr("a real {digit}", digit=9)),
     ]
     for ax, (image, name) in zip(axes[0, :4], panels, strict=True):
-        _show(ax, image, f"{name}\nCNN says {int(predict(net, image))}")
+        _show(ax, image, f"{name}\n{says(image)}")
     for ax in axes[0, 4:]:
         ax.axis("off")
     for k, digit in enumerate([2, 3, 7]):
         X = _first_test_image(digit)
         flipped = flip_horizontal(X)
-        _show(axes[1, 2 * k], X, f"a {digit}\nCNN says {int(predict(net, X))}")
-        _show(
-            axes[1, 2 * k + 1], flipped, f"flipped {digit}\nCNN says {int(predict(net, flipped))}"
-        )
-    left.suptitle("digits: rotation by 180° and flips change the label", fontsize=10)
+        _show(axes[1, 2 * k], X, f"{tr('a {digit}', digit=digit)}\n{says(X)}")
+        _show(axes[1, 2 * k + 1], flipped, f"{tr('flipped {digit}', digit=digit)}\n{says(flipped)}")
+    left.suptitle(tr("digits: rotation by 180° and flips change the label"), fontsize=10)
     photo = load_sample_image("china.jpg")[::5, ::5]
     photo_axes = right.subplots(2, 1)
     for ax, image, name in [
-        (photo_axes[0], photo, "a photo"),
-        (photo_axes[1], photo[:, ::-1], "flipped: still a temple"),
+        (photo_axes[0], photo, tr("a photo")),
+        (photo_axes[1], photo[:, ::-1], tr("flipped: still a temple")),
     ]:
         ax.imshow(image, interpolation="none")
         ax.set_title(name, fontsize=9)
         ax.set_xticks([])
         ax.set_yticks([])
-    right.suptitle("natural photos: a flip keeps it", fontsize=10)
+    right.suptitle(tr("natural photos: a flip keeps it"), fontsize=10)
     save_svg(fig, out)
 
 
-def draw_few_shot(out: IO[bytes]) -> None:
-    """Draw the test accuracy of each seed without and with augmentation, as SVG."""
+def draw_few_shot(out: IO[bytes], lang: str = "en") -> None:
+    """Draw the test accuracy of each seed without and with augmentation, as SVG in ``lang``."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "augmentation-few-shot"
-    results = augmentation_study()
-    fig = new_figure(8, 3.6)
+    tr = language(lang)
+    results = augmentation_study()  # the networks are cached: the second language only redraws
+    seeds = len(results["without"])
+    fig = new_figure(8, 3.6, lang)
     axes = fig.subplots(1, 2)
     for ax, suffix, title in [
-        (axes[0], "", "test images"),
-        (axes[1], "_perturbed", "test images rotated, shifted, noisy"),
+        (axes[0], "", tr("test images")),
+        (axes[1], "_perturbed", tr("test images rotated, shifted, noisy")),
     ]:
         without, with_ = 100 * results["without" + suffix], 100 * results["with" + suffix]
         for a, b in zip(without, with_, strict=True):
@@ -455,47 +485,66 @@ def draw_few_shot(out: IO[bytes]) -> None:
             color="C3",
             linewidth=3,
             marker="s",
-            label="mean of 5 seeds",
+            label=tr("mean of {seeds} seeds", seeds=seeds),
         )
-        ax.set_xticks([0, 1], ["without\naugmentation", "with\naugmentation"])
+        ax.set_xticks([0, 1], [tr("without\naugmentation"), tr("with\naugmentation")])
         ax.set_xlim(-0.3, 1.3)
         ax.set_title(title, fontsize=10)
-        ax.set_ylabel("test accuracy (%)")
+        ax.set_ylabel(tr("test accuracy (%)"))
         ax.grid(alpha=0.3)
     axes[0].legend(loc="lower right")
-    fig.suptitle("digit_cnn trained on 20 images per digit (200 in all)", fontsize=10)
+    fig.suptitle(
+        tr(
+            "digit_cnn trained on {per_class} images per digit ({total} in all)",
+            per_class=20,
+            total=200,
+        ),
+        fontsize=10,
+    )
     save_svg(fig, out)
 
 
-def draw_shuffle(out: IO[bytes]) -> None:
+def draw_shuffle(out: IO[bytes], lang: str = "en") -> None:
     """Draw shuffled pixels and jigsaw tiles, and the accuracy of CNN and MLP on them, as SVG."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "augmentation-shuffle"
-    permutation = torch.randperm(64, generator=torch.Generator().manual_seed(0))
-    fig = new_figure(10, 3.8)
-    left, right = fig.subfigures(1, 2, width_ratios=[1.5, 1])
+    tr = language(lang)
+    fig = new_figure(10, 3.8, lang)
+    left, right = fig.subfigures(1, 2, width_ratios=[1.4, 1])
     axes = left.subplots(2, 3)
     for row, digit in enumerate([0, 7]):
         X = _first_test_image(digit)
-        _show(axes[row, 0], X, "original" if row == 0 else "")
-        _show(axes[row, 1], shuffle_pixels(X, permutation), "shuffled pixels" if row == 0 else "")
-        _show(axes[row, 2], jigsaw(X, [3, 2, 1, 0]), "2x2 jigsaw tiles" if row == 0 else "")
-    left.suptitle("one fixed permutation for every image", fontsize=10)
-    results = shuffle_study()
+        _show(axes[row, 0], X, tr("original") if row == 0 else "")
+        _show(
+            axes[row, 1], shuffle_pixels(X, PERMUTATION), tr("shuffled pixels") if row == 0 else ""
+        )
+        _show(axes[row, 2], jigsaw(X, [3, 2, 1, 0]), tr("2x2 jigsaw tiles") if row == 0 else "")
+    left.suptitle(tr("one fixed permutation for every image"), fontsize=10)
+    results = shuffle_study()  # the networks are cached: the second language only redraws
     ax = right.subplots()
-    names = ["cnn", "cnn_shuffled", "mlp", "mlp_shuffled"]
-    labels = ["CNN", "CNN\nshuffled", "MLP", "MLP\nshuffled"]
-    colors = ["C0", "C0", "C1", "C1"]
-    for k, name in enumerate(names):
-        values = 100 * results[name]
-        ax.bar(k, values.mean(), color=colors[k], alpha=0.5 if "shuffled" in name else 0.9)
-        ax.plot([k] * len(values), values, "k.", markersize=6)
-    ax.set_xticks(range(4), labels)
-    ax.set_ylim(85, 97)
-    ax.set_ylabel("test accuracy (%)")
+    for k, (model, color) in enumerate([("cnn", "C0"), ("mlp", "C1")]):
+        original, shuffled = 100 * results[model], 100 * results[model + "_shuffled"]
+        x = [2 * k, 2 * k + 1]
+        for a, b in zip(original, shuffled, strict=True):  # one line per seed
+            ax.plot(x, [a, b], color=color, marker="o", markersize=4, linewidth=1, alpha=0.7)
+        means = [original.mean(), shuffled.mean()]
+        ax.plot(x, means, color="black", marker="_", markersize=28, markeredgewidth=2, linewidth=0)
+    shuffled_label = tr("shuffled")
+    ax.set_xticks(range(4), ["CNN", f"CNN\n{shuffled_label}", "MLP", f"MLP\n{shuffled_label}"])
+    ax.set_xlim(-0.5, 3.5)
+    ax.set_ylim(90.5, 95)
+    ax.set_ylabel(tr("test accuracy (%)"))
     ax.grid(alpha=0.3, axis="y")
-    right.suptitle("20 images per digit, 3 seeds", fontsize=10)
+    seeds = len(results["cnn"])
+    right.suptitle(
+        tr(
+            "{per_class} images per digit, {seeds} seeds (a line each, — the mean)",
+            per_class=20,
+            seeds=seeds,
+        ),
+        fontsize=10,
+    )
     save_svg(fig, out)
 
 

@@ -98,6 +98,7 @@ def test_english_words_are_found_and_kept_names_are_not():
     assert english_words("층별 기울기 (ReLU')", names) == []
     assert english_words("step 500: 7/8 modes", names) == ["step", "modes"]
     assert english_words("x_train.shape, f(x), 10^-3", names) == []
+    assert english_words(r"$\mathdefault{10^{-13}}$", names) == []
 
 
 def test_a_korean_figure_uses_the_shipped_font_and_korean_words():

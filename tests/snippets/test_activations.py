@@ -50,6 +50,9 @@ def test_sigmoid_gradients_vanish():
     assert norms.shape == (20,)
     assert norms[0] / norms[-1] < 1e-9
     assert np.all(np.diff(np.log(norms)) > 0)  # shrinks at every layer towards the input
+    # the page: about 0.22 per layer, just below the sigmoid's largest slope of 0.25
+    factor = (norms[0] / norms[-1]) ** (1 / 19)
+    assert 0.18 < factor < 0.25
 
 
 def test_relu_with_he_init_keeps_gradients():
@@ -60,6 +63,20 @@ def test_relu_with_he_init_keeps_gradients():
 def test_relu_with_bad_init_still_vanishes():
     # the page's correction: ReLU mitigates, it does not solve
     assert act.gradient_norms("relu", "small").max() < 1e-20
+
+
+def test_relu_with_large_init_explodes():
+    large = act.gradient_norms("relu", "large")
+    he = act.gradient_norms("relu", "he")
+    assert large.min() > 1e3  # every layer: about 10^5 on the page
+    assert large.min() / he.max() > 1e4
+
+
+def test_relu_gradients_are_flat_across_layers_for_any_scale():
+    # with ReLU the forward and backward factors cancel in each layer's weight gradient
+    for init in ["he", "small", "large"]:
+        norms = act.gradient_norms("relu", init)
+        assert norms.max() / norms.min() < 10
 
 
 def test_unknown_init_is_rejected():
