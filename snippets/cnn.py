@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from snippets.data import load_digit_images
-from snippets.plotting import new_figure, save_svg
+from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
 
 
@@ -343,39 +343,41 @@ TIMELINE = [
 ]
 
 
-def draw_lenet_training(out: IO[bytes]) -> None:
-    """Draw LeNet-5's training loss per epoch on the digit images as SVG."""
+def draw_lenet_training(out: IO[bytes], lang: str = "en") -> None:
+    """Draw LeNet-5's training loss per epoch on the digit images as SVG in ``lang``."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "cnn-lenet-training"
+    tr = language(lang)
     _, losses, test_accuracy = train_lenet5()
-    fig = new_figure(6.5, 3.4)
+    fig = new_figure(6.5, 3.4, lang)
     ax = fig.subplots()
     epochs = range(1, len(losses) + 1)
-    ax.plot(epochs, losses, marker="o", label="training loss (cross-entropy)")
+    ax.plot(epochs, losses, marker="o", label=tr("training loss (cross-entropy)"))
     ax.set_yscale("log")
-    ax.set_xlabel("epoch")
-    ax.set_ylabel("mean loss over the epoch")
+    ax.set_xlabel(tr("epoch"))
+    ax.set_ylabel(tr("mean loss over the epoch"))
     ax.set_xticks(range(0, len(losses) + 1, 5))
     ax.grid(alpha=0.3, which="both")
-    ax.set_title(f"LeNet-5 on 8x8 digits: test accuracy {test_accuracy:.1%}")
+    ax.set_title(tr("LeNet-5 on 8x8 digits: test accuracy {accuracy:.1%}", accuracy=test_accuracy))
     ax.legend()
     save_svg(fig, out)
 
 
-def draw_timeline(out: IO[bytes]) -> None:
-    """Draw the CNN timeline (year against parameter count, log scale) as SVG."""
+def draw_timeline(out: IO[bytes], lang: str = "en") -> None:
+    """Draw the CNN timeline (year against parameter count, log scale) as SVG in ``lang``."""
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "cnn-timeline"
-    fig = new_figure(7.5, 3.8)
+    tr = language(lang)
+    fig = new_figure(7.5, 3.8, lang)
     ax = fig.subplots()
     for name, year, count, depth in TIMELINE:
         ax.scatter(year, count, s=25 + 2.5 * depth, zorder=2)
-        size = f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e3:.0f}k"
+        size = f"{count / 1e6:.1f}M" if count >= 1e6 else f"{count / 1e3:.0f}k"  # SI prefixes
         left = name == "AlexNet"  # its label would run into VGG-16's dot
         ax.annotate(
-            f"{name}\n{size}, {depth} layers",
+            tr("{name}\n{size}, {depth} layers", name=name, size=size, depth=depth),
             (year, count),
             textcoords="offset points",
             xytext=(-8 if left else 8, -4),
@@ -386,9 +388,9 @@ def draw_timeline(out: IO[bytes]) -> None:
     ax.set_ylim(1e4, 1e9)
     ax.set_xlim(1996, 2019)
     ax.set_xticks([1998, 2002, 2006, 2010, 2012, 2014, 2016])
-    ax.set_xlabel("year of publication")
-    ax.set_ylabel("parameters (log scale)")
-    ax.set_title("dot size: depth in weight layers", fontsize=9, loc="left")
+    ax.set_xlabel(tr("year of publication"))
+    ax.set_ylabel(tr("parameters (log scale)"))
+    ax.set_title(tr("dot size: depth in weight layers"), fontsize=9, loc="left")
     ax.grid(alpha=0.3, which="major")
     save_svg(fig, out)
 

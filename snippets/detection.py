@@ -1,9 +1,10 @@
 """Object detection pieces: IoU, non-maximum suppression and a small R-CNN on digit scenes.
 
 The R-CNN here follows Girshick et al. (2014) step by step (region proposals,
-warped crops, CNN features, one linear classifier per class, box regression,
-per-image non-maximum suppression) at toy scale: "images" are 32x32 canvases
-with two handwritten digits pasted in, and the CNN is the chapter's LeNet-5.
+warped crops, CNN features, one linear SVM per class trained with hard-negative
+mining, box regression, per-image non-maximum suppression) at toy scale:
+"images" are 32x32 canvases with two handwritten digits pasted in, and the CNN
+is the chapter's LeNet-5.
 
 Boxes are ``(x1, y1, x2, y2)`` in pixel coordinates with ``x2, y2`` exclusive:
 the box ``(0, 0, 8, 8)`` covers the 8x8 pixels of rows and columns 0..7, and
@@ -19,9 +20,11 @@ from typing import IO
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.svm import LinearSVC
 from torch import nn
 
 from snippets.cnn import single_thread
+from snippets.plotting import language, new_figure, save_svg
 from snippets.training import fit
 
 
@@ -189,35 +192,44 @@ def propose_regions(sizes: tuple[int, ...] = (8, 10, 12), stride: int = 2) -> np
 def warp_regions(scene: torch.Tensor, boxes: np.ndarray, size: int = 8) -> torch.Tensor:
     """Cut every box out of the scene and resize it to ``size x size`` (R-CNN's "warp").
 
+    Boxes of the same width and height are cut and resized together, as one batch.
+
     Returns:
         Shape ``(len(boxes), 1, size, size)``: a batch the CNN can take.
     """
-    crops = [
-        F.interpolate(scene[None, None, y1:y2, x1:x2], size=(size, size), mode="bilinear")
-        for x1, y1, x2, y2 in boxes.astype(int)
-    ]
-    return torch.cat(crops)
+    boxes = np.asarray(boxes).astype(int)
+    sides = boxes[:, 2:] - boxes[:, :2]  # (width, height) of each box
+    crops = torch.empty(len(boxes), 1, size, size)
+    for width, height in np.unique(sides, axis=0):
+        same = np.flatnonzero((sides == (width, height)).all(axis=1))
+        # every height x width window of the scene, indexed by its top-left corner (y, x)
+        windows = scene.unfold(0, height, 1).unfold(1, width, 1)
+        cut = windows[boxes[same, 1], boxes[same, 0]]
+        crops[same] = F.interpolate(cut[:, None], size=(size, size), mode="bilinear")
+    return crops
 
 
 # --8<-- [end:proposals]
 
 
 # --8<-- [start:rcnn]
-BACKGROUND = 10  # class index of "no digit here"; digits are 0..9
+NUM_CLASSES = 10  # the digits 0..9
+BACKGROUND = 10  # the fine-tuned CNN's extra class: "no digit here"
 
 
 @dataclass
 class RCNN:
     """A trained R-CNN: a fine-tuned CNN and linear models on its features."""
 
-    net: nn.Sequential  # LeNet-5 fine-tuned on warped regions, 11 outputs
-    classifiers: np.ndarray  # (85, 11): one linear classifier per class, last row the bias
+    net: nn.Sequential  # LeNet-5 fine-tuned on warped regions, 11 outputs (10 digits, background)
+    svms: np.ndarray  # (85, 10): one linear SVM per digit, last row the bias
     regressor: np.ndarray  # (85, 4): box regression from the same features
+    hard_negatives: list[int]  # negatives added by each round of mining, all classes together
 
 
 def cnn_features(net: nn.Sequential, crops: torch.Tensor) -> np.ndarray:
     """Activations of the layer before the output (F6 of LeNet-5, 84 numbers per crop)."""
-    with torch.no_grad():
+    with torch.no_grad(), single_thread():
         return net[:-1](crops).double().numpy()
 
 
@@ -228,7 +240,7 @@ def fit_linear(features: np.ndarray, targets: np.ndarray, alpha: float = 1.0) ->
 
 
 def apply_linear(features: np.ndarray, weights: np.ndarray) -> np.ndarray:
-    """Outputs of the linear models fitted by ``fit_linear``."""
+    """Outputs of linear models stored as weights with the bias as last row."""
     return np.hstack([features, np.ones((len(features), 1))]) @ weights
 
 
@@ -266,20 +278,91 @@ def sample_regions(
     return torch.cat(crops), *(np.concatenate(x) for x in (regions, targets, classes, ious))
 
 
+def mining_pool(
+    net: nn.Sequential,
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    num_scenes: int,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every proposal of ``num_scenes`` new scenes, where the SVMs look for negatives.
+
+    Returns:
+        CNN features ``(K, 84)`` and ``negative`` ``(K, 10)``: True where the region
+        overlaps every digit of that class with IoU < 0.3, R-CNN's rule for a negative.
+    """
+    proposals = propose_regions()
+    features, negative = [], []
+    for _ in range(num_scenes):
+        scene, boxes, classes = make_scene(images, labels, rng)
+        of_class = classes[None, :] == np.arange(NUM_CLASSES)[:, None]  # (10, digits)
+        # IoU with the closest digit of each class (0 where the class is absent)
+        overlap = (box_iou(proposals, boxes)[:, None, :] * of_class).max(axis=2)
+        features.append(cnn_features(net, warp_regions(scene, proposals)))
+        negative.append(overlap < 0.3)
+    return np.concatenate(features), np.concatenate(negative)
+
+
+def train_svms(
+    positives: np.ndarray,
+    positive_classes: np.ndarray,
+    pool: np.ndarray,
+    negative: np.ndarray,
+    rounds: int = 2,
+    start: int = 500,
+    C: float = 0.1,
+    seed: int = 0,
+) -> tuple[np.ndarray, list[int]]:
+    """One linear SVM per class, one class against the rest, with hard-negative mining.
+
+    The positives of class ``c`` are the features of its true boxes; its
+    negatives are the pool's regions with ``negative[:, c]``. They are too many
+    to fit on at once, so each SVM starts from ``start`` random negatives; every
+    round of mining adds the negatives it scores above -1 (wrong, or inside
+    the margin) and fits the SVM again.
+
+    Returns:
+        Weights ``(85, 10)`` with the bias as last row, and the number of
+        negatives each round added (all classes together).
+    """
+    rng = np.random.default_rng(seed)
+    weights = np.zeros((positives.shape[1] + 1, NUM_CLASSES))
+    added = [0] * rounds
+    for c in range(NUM_CLASSES):
+        ours = positives[positive_classes == c]
+        candidates = np.flatnonzero(negative[:, c])
+        cache = rng.choice(candidates, start, replace=False)
+        for round_ in range(rounds + 1):
+            X = np.vstack([ours, pool[cache]])
+            y = np.concatenate([np.ones(len(ours)), -np.ones(len(cache))])
+            svm = LinearSVC(C=C, random_state=seed).fit(X, y)
+            if round_ == rounds:
+                break
+            too_high = candidates[svm.decision_function(pool[candidates]) > -1]
+            hard = np.setdiff1d(too_high, cache)  # those not in the cache yet
+            added[round_] += len(hard)
+            cache = np.concatenate([cache, hard])
+        weights[:-1, c], weights[-1, c] = svm.coef_[0], svm.intercept_[0]
+    return weights, added
+
+
 def train_rcnn(
     pretrained: nn.Sequential,
     images: torch.Tensor,
     labels: torch.Tensor,
     num_scenes: int = 1000,
     num_epochs: int = 8,
+    mining_scenes: int = 100,
+    mining_rounds: int = 2,
     seed: int = 0,
 ) -> RCNN:
     """Train the three parts of R-CNN with the labelling rules of Girshick et al. (2014).
 
     1. Fine-tune a copy of ``pretrained`` with a new 11-way output layer:
        regions with IoU >= 0.5 take the digit's class, all others are background.
-    2. One linear classifier per class on the CNN features: positives are the
-       true boxes only, negatives the regions with IoU < 0.3 (target +1 / -1).
+    2. One linear SVM per digit on the CNN features: positives are the true
+       boxes only, negatives the regions with IoU < 0.3 with every digit of that
+       class, found by hard-negative mining in ``mining_scenes`` new scenes.
     3. Box regression on the regions with IoU >= 0.6.
     """
     rng = np.random.default_rng(seed)
@@ -291,34 +374,32 @@ def train_rcnn(
     y = torch.from_numpy(np.where(ious >= 0.5, classes, BACKGROUND))
     with single_thread():
         fit(net, crops, y, num_epochs=num_epochs, lr=1e-2, batch_size=256, seed=seed)
-        features = cnn_features(net, crops)
+    features = cnn_features(net, crops)
 
-    used = (ious == 1) | (ious < 0.3)
-    class_of_region = np.where(ious == 1, classes, BACKGROUND)[used]
-    one_vs_rest = np.where(class_of_region[:, None] == np.arange(BACKGROUND + 1), 1.0, -1.0)
+    true_box = ious == 1
+    pool, negative = mining_pool(net, images, labels, mining_scenes, rng)
+    svms, hard_negatives = train_svms(
+        features[true_box], classes[true_box], pool, negative, rounds=mining_rounds, seed=seed
+    )
     close = ious >= 0.6
     deltas = encode_boxes(regions[close], targets[close])
-    return RCNN(
-        net=net,
-        classifiers=fit_linear(features[used], one_vs_rest),
-        regressor=fit_linear(features[close], deltas, alpha=10.0),
-    )
+    regressor = fit_linear(features[close], deltas, alpha=10.0)
+    return RCNN(net, svms, regressor, hard_negatives)
 
 
 def score_regions(
     rcnn: RCNN, scene: torch.Tensor
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Steps 1 to 4 for every proposal of one scene.
+    """Steps 1 to 5 for every proposal of one scene.
 
     Returns:
         The proposals ``(K, 4)``, their boxes after regression ``(K, 4)``,
-        the best class of each ``(K,)`` and its score ``(K,)``.
+        the best class of each ``(K,)`` and its SVM score ``(K,)``.
     """
     proposals = propose_regions()  # 1. region proposals
     crops = warp_regions(scene, proposals)  # 2. warped crops
-    with single_thread():
-        features = cnn_features(rcnn.net, crops)  # 3. CNN features
-    scores = apply_linear(features, rcnn.classifiers)  # 4. per-class scores (K, 11)
+    features = cnn_features(rcnn.net, crops)  # 3. CNN features
+    scores = apply_linear(features, rcnn.svms)  # 4. one score per class (K, 10)
     boxes = decode_boxes(proposals, apply_linear(features, rcnn.regressor))  # 5. regression
     return proposals, boxes, scores.argmax(axis=1), scores.max(axis=1)
 
@@ -326,15 +407,16 @@ def score_regions(
 def detect(
     rcnn: RCNN, scene: torch.Tensor, score_threshold: float = 0.0, iou_threshold: float = 0.3
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Detect digits in one scene: score every proposal, drop background and weak
-    scores, then let non-maximum suppression keep the best box of each cluster.
+    """Detect digits in one scene: score every proposal, drop those no SVM scores
+    above ``score_threshold`` (background), then let non-maximum suppression
+    keep the best box of each cluster.
 
     Returns:
         Boxes ``(D, 4)`` after regression, classes ``(D,)``, scores ``(D,)``
         (highest first) and the proposals the boxes came from ``(D, 4)``.
     """
     proposals, boxes, classes, scores = score_regions(rcnn, scene)
-    candidates = np.flatnonzero((classes != BACKGROUND) & (scores > score_threshold))
+    candidates = np.flatnonzero(scores > score_threshold)
     kept = candidates[nms(boxes[candidates], scores[candidates], iou_threshold)]
     return boxes[kept], classes[kept], scores[kept], proposals[kept]
 
@@ -359,25 +441,65 @@ def match_detections(
     return pairs
 
 
+def average_precision(scores: np.ndarray, correct: np.ndarray, num_true: int) -> float:
+    """Average precision (AP) of one class: the area under its precision-recall curve.
+
+    Detections are taken in order of falling score; after each one, recall and
+    precision are those of the detections so far. As in PASCAL VOC from 2010 on,
+    precision at a recall is the best precision at that recall or higher.
+
+    Examples:
+        >>> average_precision(np.array([0.9, 0.8, 0.7]), np.array([True, False, True]), 2)
+        0.8333333333333333
+    """
+    order = np.argsort(-scores, kind="stable")
+    hits = np.cumsum(correct[order])
+    recall = hits / num_true
+    precision = hits / np.arange(1, len(order) + 1)
+    precision = np.maximum.accumulate(precision[::-1])[::-1]  # best at this recall or higher
+    return float(np.sum(np.diff(recall, prepend=0.0) * precision))
+
+
 def evaluate(
     rcnn: RCNN, images: torch.Tensor, labels: torch.Tensor, num_scenes: int = 100, seed: int = 1
 ) -> dict[str, float]:
-    """Recall and precision on new scenes, and the mean IoU of the correct detections
-    before (the proposal) and after box regression."""
+    """Detect digits in new scenes and score the detector.
+
+    Returns:
+        ``recall`` and ``precision`` of the detections with a score above 0,
+        ``mAP``, the mean over the 10 classes of the average precision of all
+        detections, and the mean IoU of the correct detections (score above 0)
+        before (the proposal) and after box regression.
+    """
     rng = np.random.default_rng(seed)
-    num_true = num_detections = 0
+    found, scores, correct = [], [], []  # class, score and correctness of each detection
+    true_classes_all = []
     before, after = [], []
     for _ in range(num_scenes):
         scene, true_boxes, true_classes = make_scene(images, labels, rng)
-        boxes, classes, _, proposals = detect(rcnn, scene)
+        boxes, classes, these_scores, proposals = detect(rcnn, scene, score_threshold=-np.inf)
+        hit = np.zeros(len(boxes), dtype=bool)
         for d, k in match_detections(boxes, classes, true_boxes, true_classes):
-            before.append(box_iou(proposals[d], true_boxes[k])[0, 0])
-            after.append(box_iou(boxes[d], true_boxes[k])[0, 0])
-        num_true += len(true_boxes)
-        num_detections += len(boxes)
+            hit[d] = True
+            if these_scores[d] > 0:
+                before.append(box_iou(proposals[d], true_boxes[k])[0, 0])
+                after.append(box_iou(boxes[d], true_boxes[k])[0, 0])
+        found.append(classes)
+        scores.append(these_scores)
+        correct.append(hit)
+        true_classes_all.append(true_classes)
+    found, scores, correct, true_classes_all = map(
+        np.concatenate, (found, scores, correct, true_classes_all)
+    )
+    kept = scores > 0
+    aps = [
+        average_precision(scores[found == c], correct[found == c], (true_classes_all == c).sum())
+        for c in range(NUM_CLASSES)
+    ]
     return {
-        "recall": len(after) / num_true,
-        "precision": len(after) / max(num_detections, 1),
+        "recall": float((correct & kept).sum() / len(true_classes_all)),
+        "precision": float((correct & kept).sum() / max(kept.sum(), 1)),
+        "mAP": float(np.mean(aps)),
         "iou_before_regression": float(np.mean(before)) if before else 0.0,
         "iou_after_regression": float(np.mean(after)) if after else 0.0,
     }
@@ -417,35 +539,36 @@ def _draw_boxes(ax, boxes, color, labels=None, linewidth=1.5, alpha=1.0) -> None
                 color=color,
                 fontsize=9,
                 weight="bold",
+                family="DejaVu Sans",  # digits and scores only; NanumGothic has no bold
                 bbox={"facecolor": "white", "edgecolor": "none", "pad": 1, "alpha": 0.8},
             )
 
 
-def draw_rcnn(out: IO[bytes]) -> None:
+def draw_rcnn(out: IO[bytes], lang: str = "en") -> None:
     """Draw one test scene: true boxes, candidate windows before NMS, detections after NMS."""
     import matplotlib
-    from matplotlib.figure import Figure
 
     from snippets.cnn import train_lenet5
     from snippets.data import load_digit_images
 
     matplotlib.rcParams["svg.hashsalt"] = "detection-rcnn"
+    tr = language(lang)
     data = load_digit_images()
     net, _, _ = train_lenet5()
     rcnn = train_rcnn(net, data.X_train, data.y_train)
     scene, true_boxes, true_classes = make_scene(
         data.X_test, data.y_test, np.random.default_rng(FIGURE_SCENE_SEED)
     )
-    _, boxes, classes, scores = score_regions(rcnn, scene)
-    candidates = (classes != BACKGROUND) & (scores > 0)
+    _, boxes, _, scores = score_regions(rcnn, scene)
+    candidates = scores > 0
     found_boxes, found_classes, found_scores, _ = detect(rcnn, scene)
 
-    fig = Figure(figsize=(9, 3.4), layout="constrained")
+    fig = new_figure(9, 3.4, lang)
     axes = fig.subplots(1, 3)
     titles = [
-        "scene and true boxes",
-        f"{candidates.sum()} candidate boxes (score > 0)",
-        f"{len(found_boxes)} detections after NMS",
+        tr("scene and true boxes"),
+        tr("{count} candidate boxes (score > 0)", count=int(candidates.sum())),
+        tr("{count} detections after NMS", count=len(found_boxes)),
     ]
     for ax, title in zip(axes, titles, strict=True):
         ax.imshow(scene.numpy(), cmap="gray_r", vmin=0, vmax=1)
@@ -458,7 +581,7 @@ def draw_rcnn(out: IO[bytes]) -> None:
     _draw_boxes(axes[1], boxes[candidates], "tab:orange", linewidth=1, alpha=0.5)
     labels = [f"{c}: {s:.2f}" for c, s in zip(found_classes, found_scores, strict=True)]
     _draw_boxes(axes[2], found_boxes, "tab:blue", labels, linewidth=2)
-    fig.savefig(out, format="svg", metadata={"Date": None})
+    save_svg(fig, out)
 
 
 FIGURES = {"detection-rcnn.svg": draw_rcnn}
