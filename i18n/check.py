@@ -83,10 +83,17 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+REFERENCE_ENTRY = re.compile(r"^\s*[-*]\s.*\((?:19|20)\d\d[a-z]?\)\.")
+
+
 def glossary_problems(ko: Path, en: Path, terms: list[Term], root: Path) -> list[Problem]:
     """A glossary term used in one twin whose counterpart the other twin never uses,
     and Korean variants the glossary says to avoid."""
-    prose = {"ko": prose_lines(ko), "en": prose_lines(en)}
+    # reference entries quote titles in their own language: not a use of a term
+    prose = {
+        lang: [(n, t) for n, t in prose_lines(path) if not REFERENCE_ENTRY.match(t)]
+        for lang, path in (("ko", ko), ("en", en))
+    }
     paths = {"ko": _display(ko, root), "en": _display(en, root)}
     problems = []
     for term in terms:
