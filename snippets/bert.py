@@ -54,7 +54,9 @@ def attend(Q: np.ndarray, K: np.ndarray, V: np.ndarray, mask: np.ndarray) -> np.
     softmax, so those tokens get weight exactly 0.
 
     Args:
-        Q, K, V: queries, keys and values, one row per token, ``d`` columns.
+        Q: queries, one row per token, ``d`` columns.
+        K: keys, one row per token, ``d`` columns.
+        V: values, one row per token.
         mask: boolean ``(num_tokens, num_tokens)``, True where attending is allowed.
     """
     scores = Q @ K.T / np.sqrt(Q.shape[1])

@@ -273,7 +273,9 @@ def compare_with_torch(kind: str, steps: int = 100, **options) -> tuple[float, f
 
 
 # --8<-- [start:valley]
-def valley(angle: float = 0.0, curvatures: tuple[float, float] = (1.0, 50.0)):
+def valley(
+    angle: float = 0.0, curvatures: tuple[float, float] = (1.0, 50.0)
+) -> tuple[torch.Tensor, torch.Tensor]:
     """A long, narrow valley ``f(w) = w^T A w / 2`` and a starting point, turned by ``angle``.
 
     The two curvatures (eigenvalues of ``A``) differ 50-fold. Turning by
@@ -424,7 +426,9 @@ def gradient_norm(net: nn.Module) -> float:
     return torch.cat([p.grad.flatten() for p in net.parameters()]).norm().item()
 
 
-def one_sgd_step(net: nn.Module, X, y, lr: float = 0.01, max_norm: float | None = None):
+def one_sgd_step(
+    net: nn.Module, X, y, lr: float = 0.01, max_norm: float | None = None
+) -> tuple[float, float, float]:
     """Loss before and after one SGD step; with ``max_norm``, the gradient is clipped first.
 
     Returns:
