@@ -164,8 +164,15 @@ def words_problems(root: Path = ROOT) -> list[Problem]:
 # What a Korean reader sees
 # --------------------------------------------------------------------------
 
-# a word, not an identifier (x_train, np.exp, f(x)) or a TeX command (\mathdefault)
-LATIN_WORD = re.compile(r"(?<![A-Za-z0-9_.\\])([A-Za-z][A-Za-z'’]*[A-Za-z])(?![A-Za-z0-9_(])")
+# a word, not an identifier (x_train, np.exp, loss.backward(), f(x)) or a TeX command
+# (\mathdefault)
+LATIN_WORD = re.compile(
+    r"(?<![A-Za-z0-9_.\\])([A-Za-z][A-Za-z'’]*[A-Za-z])(?![A-Za-z0-9_(]|\.[A-Za-z])"
+)
+# paths, anchors and addresses (ko/activations.md#relu-sigmoid-tanh) are not prose
+PATH_LIKE = re.compile(r"\S*[/#]\S*[A-Za-z]\S*|[\w.-]+\.(?:md|py|ipynb|svg|yml|json)\b")
+# Python's repr of a type: <class 'numpy.float64'>
+TYPE_REPR = re.compile(r"<class '[^']*'>")
 
 
 def kept_names(root: Path = ROOT) -> set[str]:
@@ -182,6 +189,7 @@ def english_words(text: str, names: set[str]) -> list[str]:
     Identifiers (``x_train``, ``np.exp``, ``f(x)``) and units are not words.
     """
     found = []
+    text = TYPE_REPR.sub(" ", PATH_LIKE.sub(" ", text))
     for word in LATIN_WORD.findall(text):
         if len(word) >= 3 and word.lower().strip("'’") not in names:
             found.append(word)

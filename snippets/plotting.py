@@ -17,7 +17,6 @@ from __future__ import annotations
 import functools
 import importlib.util
 import warnings
-from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
@@ -77,7 +76,7 @@ def translate(text: str, lang: str, **fields) -> str:
     return text.format(**fields) if fields else text
 
 
-def language(lang: str) -> Callable[..., str]:
+def language(lang: str) -> Translator:
     """Draw and print in ``lang`` from here on; return its translator ``tr``.
 
     ``tr("accuracy {acc:.3f}", acc=0.9)`` gives the text in ``lang`` with its
@@ -88,11 +87,20 @@ def language(lang: str) -> Callable[..., str]:
 
     words_table(lang)  # fail early on an unknown language or a broken table
     matplotlib.rcParams["font.family"] = font_family(lang)
-    return functools.partial(_tr, lang=lang)
+    return Translator(lang)
 
 
-def _tr(text: str, lang: str, **fields) -> str:
-    return translate(text, lang, **fields)
+class Translator:
+    """``tr(text, **fields)``: ``text`` in ``lang``; ``tr.lang`` says which language."""
+
+    def __init__(self, lang: str):
+        self.lang = lang
+
+    def __call__(self, text: str, **fields) -> str:
+        return translate(text, self.lang, **fields)
+
+    def __repr__(self) -> str:
+        return f"Translator({self.lang!r})"
 
 
 @functools.cache

@@ -241,22 +241,27 @@ def split_sentences(text: str) -> list[str]:
 
 
 # --8<-- [start:prompt]
-def build_prompt(question: str, passages: list[Passage]) -> str:
+PROMPT = (
+    "Answer the question using only the passages below, and cite them as [n].\n"
+    "{context}\n"
+    "Question: {question}\n"
+    "Answer:"
+)
+
+
+def build_prompt(question: str, passages: list[Passage], template: str = PROMPT) -> str:
     """The input of a retrieve-then-prompt system: the retrieved passages, then the question.
 
     A language model reads it as it is; nothing is trained. (The RAG model of
     Lewis et al., 2020, instead gives its generator the question with one
-    passage at a time; see :func:`rag_sequence_probability`.)
+    passage at a time; see :func:`rag_sequence_probability`.) ``template``
+    has the fields ``{context}`` and ``{question}`` (a lab passes its own
+    language's wording).
     """
     context = "\n".join(
         f"[{i}] ({p.citation}) {' '.join(p.text.split())}" for i, p in enumerate(passages, 1)
     )
-    return (
-        "Answer the question using only the passages below, and cite them as [n].\n"
-        f"{context}\n"
-        f"Question: {question}\n"
-        "Answer:"
-    )
+    return template.format(context=context, question=question)
 
 
 # --8<-- [end:prompt]

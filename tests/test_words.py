@@ -99,6 +99,9 @@ def test_english_words_are_found_and_kept_names_are_not():
     assert english_words("step 500: 7/8 modes", names) == ["step", "modes"]
     assert english_words("x_train.shape, f(x), 10^-3", names) == []
     assert english_words(r"$\mathdefault{10^{-13}}$", names) == []
+    assert english_words("PyTorch, loss.backward()", names) == []
+    assert english_words("-> ko/activations.md#relu-sigmoid-tanh <class 'float'>", names) == []
+    assert english_words("mAP: 0.925, XOR를 배우는 신경망", names) == []
 
 
 def test_a_korean_figure_uses_the_shipped_font_and_korean_words():
