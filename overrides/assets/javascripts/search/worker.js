@@ -178,7 +178,10 @@
 
   function vocabulary() {
     if (state.vocab) return;
-    const terms = Object.keys(state.index ? state.index.invertedIndex : {});
+    // only words: a token of punctuation alone (a dash, say) is no correction for anything
+    const terms = Object.keys(state.index ? state.index.invertedIndex : {}).filter((t) =>
+      /[\p{L}\p{N}]/u.test(t),
+    );
     state.vocab = terms.sort();
     state.vocabSet = new Set(terms);
     state.jamo = new Map();
