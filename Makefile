@@ -80,11 +80,10 @@ bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Measure build/test/example times, pa
 search-bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Search recall@1/@5 (this site vs Material's default), latency, bytes; builds the site.
 	$(BIN)/python -m tests.search_eval $(if $(SITE),--site $(SITE))
 
-vendor-katex:  ## Refresh the vendored KaTeX from the npm registry (KATEX_VERSION).
+vendor-katex:  ## Refresh the vendored KaTeX (build-time renderer, CSS, fonts) from the npm registry.
 	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent katex@$(KATEX_VERSION) >/dev/null && tar xzf katex-$(KATEX_VERSION).tgz && cd - >/dev/null && \
-	  d=docs/assets/vendor/katex && rm -rf $$d/fonts $$d/contrib && mkdir -p $$d/fonts $$d/contrib && \
+	  d=docs/assets/vendor/katex && rm -rf $$d/fonts && mkdir -p $$d/fonts && \
 	  cp $$tmp/package/dist/katex.min.js $$tmp/package/dist/katex.min.css $$d/ && \
-	  cp $$tmp/package/dist/contrib/auto-render.min.js $$d/contrib/ && \
 	  cp $$tmp/package/dist/fonts/*.woff2 $$d/fonts/ && cp $$tmp/package/LICENSE $$d/LICENSE && rm -rf $$tmp
 
 clean:  ## Remove the build output and caches (keeps .venv).

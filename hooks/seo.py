@@ -202,14 +202,14 @@ SEARCH_LABEL = {"ko": "사이트 검색", "en": "Search the site"}
 _SEARCH_DIALOG = '<div class="md-search" data-md-component="search" role="dialog">'
 # blocks that scroll sideways when they are wider than the page: keyboard users
 # reach them with Tab (Material does the same for its own code blocks)
-_SCROLLABLE = re.compile(r'<div class="(highlight-ipynb[^"]*|arithmatex)">')
+_SCROLLABLE = re.compile(r'<div class="(highlight-ipynb[^"]*|arithmatex)"([^>]*)>')
 
 
 def accessible(output: str, lang: str) -> str:
     """Name the search dialog and make wide blocks reachable by keyboard."""
     label = SEARCH_LABEL.get(lang, SEARCH_LABEL["en"])
     output = output.replace(_SEARCH_DIALOG, _SEARCH_DIALOG[:-1] + f' aria-label="{label}">')
-    return _SCROLLABLE.sub(r'<div class="\1" tabindex="0">', output)
+    return _SCROLLABLE.sub(r'<div class="\1"\2 tabindex="0">', output)
 
 
 _INLINE_PNG = re.compile(r'<img ([^>]*?)src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')

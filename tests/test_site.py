@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html as html_module
 import json
 import os
 import re
@@ -143,7 +144,7 @@ def test_a_korean_reader_sees_korean_lab_output(site):
         )
         seen += len(outputs)
         for output in outputs:
-            plain = re.sub(r"<[^>]+>", "", output)
+            plain = html_module.unescape(re.sub(r"<[^>]+>", "", output))
             for line in plain.splitlines():
                 if english_words(line, names):
                     problems.append(f"{page.parent.name}: {line.strip()!r}")
@@ -151,11 +152,36 @@ def test_a_korean_reader_sees_korean_lab_output(site):
     assert problems == [], "English in Korean lab outputs:\n" + "\n".join(problems[:40])
 
 
-def test_math_is_left_for_the_local_katex(site):
-    text = html(site, "activations/")
-    assert 'class="arithmatex"' in text
-    assert "assets/vendor/katex/katex.min.js" in text
+def test_math_is_rendered_at_build_time(site):
+    """Formulas arrive as KaTeX HTML with MathML; no page loads a math script."""
+    for url in ("activations/", "en/activations/", "labs/activations/", "en/labs/activations/"):
+        text = html(site, url)
+        assert '<span class="katex">' in text, url
+        assert "<math" in text, url  # MathML for screen readers
+        assert "katex.min.js" not in text and "auto-render" not in text, url
+        assert "assets/vendor/katex/katex.min.css" in text, url
+        assert "\\(" not in re.sub(r"<annotation[^>]*>.*?</annotation>", "", text, flags=re.S)
     assert (site / "assets/vendor/katex/fonts/KaTeX_Main-Regular.woff2").exists()
+    assert not (site / "assets/vendor/katex/katex.min.js").exists()  # a build-time tool only
+
+
+def test_a_formula_katex_cannot_parse_fails_the_build(tmp_path):
+    import importlib.util
+
+    from mkdocs.exceptions import PluginError
+
+    spec = importlib.util.spec_from_file_location("formulas", ROOT / "hooks" / "formulas.py")
+    formulas = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(formulas)
+    renderer = formulas.Renderer()
+    page = '<p>Fine: <span class="arithmatex">\\(x^2\\)</span></p>'
+    assert 'class="katex"' in formulas.render_markdown_math(page, renderer, "ko/x.md")
+    broken = '<p><span class="arithmatex">\\(\\frac{1}{\\)</span></p>'
+    with pytest.raises(PluginError, match=r"ko/x\.md: KaTeX cannot render"):
+        formulas.render_markdown_math(broken, renderer, "ko/x.md")
+    notebook = '<div class="jp-RenderedMarkdown"><p>$a_1$ and</p></div><pre>$not math$</pre>'
+    out = formulas.render_notebook_math(notebook, renderer, "ko/labs/x.ipynb")
+    assert out.count('class="katex"') == 1 and "<pre>$not math$</pre>" in out
 
 
 # ---------------------------------------------------------------------------
