@@ -370,6 +370,7 @@
     for (const word of [...list, ...words(glossaryTerms(list).join(" "), separator)]) {
       const analysed = HANGUL.test(word) ? analyseKorean(word) : analyseOther(word, lunr);
       for (const term of analysed) {
+        if (!/[\p{L}\p{N}]/u.test(term)) continue; // punctuation is no query term (lunr rejects "–")
         const isStop = KO_STOP.has(term) || (!HANGUL.test(term) && !lunr.stopWordFilter(term));
         (isStop ? stop : terms).push(term);
       }
