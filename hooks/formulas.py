@@ -79,8 +79,7 @@ def render_markdown_math(content: str, renderer: Renderer, where: str) -> str:
         if tex[:2] in ("\\(", "\\[") and tex[-2:] in ("\\)", "\\]"):
             tex = tex[2:-2]
         rendered = renderer.render(tex.strip(), display, where)
-        # data-search-exclude: the search index keeps the page's words, not KaTeX's spans
-        return f'<{tag} class="arithmatex" data-search-exclude>{rendered}</{tag}>'
+        return f'<{tag} class="arithmatex">{rendered}</{tag}>'
 
     return ARITHMATEX.sub(one, content)
 
@@ -116,7 +115,7 @@ def render_notebook_math(content: str, renderer: Renderer, where: str) -> str:
             tex = html.unescape(match.group(1) if display else match.group(2)).strip()
             rendered = renderer.render(tex, display, where)
             tag = "div" if display else "span"
-            return f'<{tag} class="arithmatex" data-search-exclude>{rendered}</{tag}>'
+            return f'<{tag} class="arithmatex">{rendered}</{tag}>'
 
         out.append(DOLLARS.sub(one, piece))
     return "".join(out)
