@@ -167,7 +167,7 @@ def words_problems(root: Path = ROOT) -> list[Problem]:
 # a word, not an identifier (x_train, np.exp, loss.backward(), f(x)) or a TeX command
 # (\mathdefault)
 LATIN_WORD = re.compile(
-    r"(?<![A-Za-z0-9_.\\])([A-Za-z][A-Za-z'’]*[A-Za-z])(?![A-Za-z0-9_(]|\.[A-Za-z])"
+    r"(?<![A-Za-z0-9_.\\-])([A-Za-z][A-Za-z'’]*[A-Za-z])(?![A-Za-z0-9_(]|\.[A-Za-z])"
 )
 # paths, anchors and addresses (ko/activations.md#relu-sigmoid-tanh) are not prose
 PATH_LIKE = re.compile(r"\S*[/#]\S*[A-Za-z]\S*|[\w.-]+\.(?:md|py|ipynb|svg|yml|json)\b")
@@ -190,6 +190,10 @@ def english_words(text: str, names: set[str]) -> list[str]:
     """
     found = []
     text = TYPE_REPR.sub(" ", PATH_LIKE.sub(" ", text))
+    if re.search(
+        r"[가-힣]", text
+    ):  # Korean prose glosses English in parentheses: 사전 학습(pretraining)
+        text = re.sub(r"\([^()]*\)", " ", text)
     for word in LATIN_WORD.findall(text):
         if len(word) >= 3 and word.lower().strip("'’") not in names:
             found.append(word)

@@ -102,6 +102,8 @@ def test_english_words_are_found_and_kept_names_are_not():
     assert english_words("PyTorch, loss.backward()", names) == []
     assert english_words("-> ko/activations.md#relu-sigmoid-tanh <class 'float'>", names) == []
     assert english_words("mAP: 0.925, XOR를 배우는 신경망", names) == []
+    assert english_words("RAG(Relevance-Augmented Generation)는 틀린 이름입니다", names) == []
+    assert english_words("Relevance-Augmented Generation is wrong", names) != []
 
 
 def test_a_korean_figure_uses_the_shipped_font_and_korean_words():
