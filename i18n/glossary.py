@@ -9,6 +9,7 @@ from pathlib import Path
 import yaml
 
 from i18n.pages import Problem
+from i18n.yamlfile import YamlError, compose_yaml
 
 GLOSSARY = Path(__file__).resolve().parent / "glossary.yml"
 FIELDS = {"en", "en_also", "ko", "ko_avoid", "keep_english", "definition", "note"}
@@ -67,12 +68,9 @@ def load_glossary(path: Path = GLOSSARY, shown: str | None = None) -> list[Term]
     """
     shown = shown or _shown(path)
     try:
-        root = yaml.compose(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = mark.line + 1 if mark else 1
-        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
-        raise GlossaryError([Problem(shown, line, f"not valid YAML ({problem})")]) from None
+        root = compose_yaml(path.read_text(encoding="utf-8"), shown)
+    except YamlError as error:
+        raise GlossaryError([Problem(error.path, error.line, error.message)]) from None
     if root is None or not isinstance(root, yaml.SequenceNode):
         raise GlossaryError([Problem(shown, 1, "the glossary must be a list of entries")])
 
