@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import copy
-import functools
 import math
 from collections.abc import Callable, Iterator, Sequence
 from typing import IO
@@ -20,6 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.data import load_digit_images
 from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
@@ -198,7 +198,7 @@ def fit_augmented(
     )  # fmt: skip
 
 
-@functools.cache
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def few_shot_cnn(
     seed: int,
     augmentation: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
@@ -251,7 +251,7 @@ def augmentation_study(
 
 
 # --8<-- [start:reference]
-@functools.cache
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def reference_cnn(seed: int = 0) -> nn.Module:
     """``digit_cnn`` trained on all 1,347 training images with ``fit`` (cached; do not retrain)."""
     data = load_digit_images()
@@ -301,7 +301,7 @@ def relabel_first_layer(mlp: nn.Sequential, permutation: torch.Tensor) -> nn.Seq
     return twin
 
 
-@functools.cache
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def shuffled_pixel_nets(
     seed: int, per_class: int = 20, num_epochs: int = 60
 ) -> dict[str, nn.Module]:

@@ -16,6 +16,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.data import load_digit_images
 from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
@@ -189,6 +190,7 @@ def single_thread() -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def train_lenet5(
     num_epochs: int = 20, lr: float = 3e-3, seed: int = 0
 ) -> tuple[nn.Sequential, list[float], float]:

@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from sklearn.svm import LinearSVC
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.cnn import single_thread
 from snippets.plotting import language, new_figure, save_svg
 from snippets.training import fit
@@ -346,6 +347,7 @@ def train_svms(
     return weights, added
 
 
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def train_rcnn(
     pretrained: nn.Sequential,
     images: torch.Tensor,
@@ -460,6 +462,7 @@ def average_precision(scores: np.ndarray, correct: np.ndarray, num_true: int) ->
     return float(np.sum(np.diff(recall, prepend=0.0) * precision))
 
 
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def evaluate(
     rcnn: RCNN, images: torch.Tensor, labels: torch.Tensor, num_scenes: int = 100, seed: int = 1
 ) -> dict[str, float]:

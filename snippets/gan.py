@@ -9,7 +9,6 @@ the tests. The toy problem (8 Gaussians on a circle) follows Metz et al.
 from __future__ import annotations
 
 import contextlib
-import functools
 import math
 from collections.abc import Iterator
 from typing import IO, NamedTuple
@@ -18,6 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.plotting import language, new_figure, save_svg
 
 # --8<-- [start:data]
@@ -131,7 +131,7 @@ class GANRun(NamedTuple):
 SNAPSHOT_STEPS = (0, 250, 500, 1000, 1500, 2000)
 
 
-@functools.cache  # one training per page session; the examples reuse it
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def train_gan(
     num_steps: int = 2000,
     lr: float = 2e-3,

@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from snippets.augmentation import augment
+from snippets.cache import disk_cache
 from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
 from snippets.tuning import validation_split
@@ -636,7 +637,7 @@ SETTINGS = {
 }
 
 
-@functools.cache
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def regularization_study(seeds: tuple[int, ...] = (0, 1, 2, 3, 4)) -> dict[str, np.ndarray]:
     """Validation accuracy of each regulariser on each seed (cached: it trains 20 networks).
 
@@ -781,7 +782,7 @@ def draw_initialization(out: IO[bytes], lang: str = "en") -> None:
     save_svg(fig, out)
 
 
-@functools.cache
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def overfitting_history(num_epochs: int = 300) -> dict:
     """The unregularised run of seed 0, trained long: the curves of the overfitting figure."""
     X, y, X_stop, y_stop = small_training_set(0)

@@ -8,13 +8,13 @@ page runs in the tests.
 
 from __future__ import annotations
 
-import functools
 from typing import IO, NamedTuple
 
 import numpy as np
 import torch
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.data import load_digit_images
 from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
@@ -211,7 +211,7 @@ def fit_mlp(
 WIDTHS = (4, 16, 64, 256, 1024)  # 310 to 76,810 parameters
 
 
-@functools.cache  # the figure is drawn in two languages from one sweep
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def capacity_sweep(widths: tuple[int, ...] = WIDTHS) -> tuple[tuple[FitResult, FitResult], ...]:
     """For each width: the run on the true labels and the run on shuffled labels."""
     return tuple((fit_mlp(w), fit_mlp(w, random_labels=True)) for w in widths)

@@ -10,7 +10,7 @@ function here is shown on the transfer-learning chapter page (Korean and
 English) through ``--8<--`` includes, and every example on that page runs in
 the tests.
 
-Costly results are cached with ``functools.cache``: the pretrained weights
+Costly results are cached (``snippets.cache.disk_cache``): the pretrained weights
 are computed once per source task and every accuracy once per setting.
 """
 
@@ -28,6 +28,7 @@ import torch
 from scipy import stats
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.data import load_digit_images
 from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
@@ -169,7 +170,7 @@ def source_data(source: str = "digits") -> tuple[torch.Tensor, torch.Tensor]:
     raise ValueError(f"unknown source {source!r}; choose from {SOURCES}")
 
 
-@functools.cache
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def pretrained_weights(source: str = "digits") -> dict[str, torch.Tensor]:
     """Train a small CNN on the source task once; return (a copy of) its weights."""
     X, y = source_data(source)
@@ -229,7 +230,7 @@ def target_accuracy(method: str, k: int, seed: int = 0, source: str = "digits") 
     return _target_accuracy(method, k, seed, source)
 
 
-@functools.cache
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def _target_accuracy(method: str, k: int, seed: int, source: str) -> float:
     tasks = digit_tasks()
     X, y = few_shot(tasks.X_target, tasks.y_target, k, seed)

@@ -21,6 +21,7 @@ from scipy.linalg import cho_solve, cholesky, solve_triangular
 from scipy.stats import norm
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.data import load_digit_images
 from snippets.plotting import language, new_figure, save_svg
 from snippets.training import accuracy, fit
@@ -248,7 +249,7 @@ def digits_objective(point: np.ndarray) -> float:
     return _validation_accuracy(tuple(float(v) for v in point))
 
 
-@functools.cache
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def _validation_accuracy(point: tuple[float, ...]) -> float:
     X_train, X_val, y_train, y_val = validation_split()
     return accuracy(train_mlp(np.array(point), X_train, y_train), X_val, y_val)

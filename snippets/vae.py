@@ -10,7 +10,6 @@ over the 17 grey levels of the images (Loaiza-Ganem & Cunningham, 2019).
 
 from __future__ import annotations
 
-import functools
 import math
 from typing import IO, NamedTuple
 
@@ -19,6 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.data import load_digit_images
 from snippets.gan import one_thread
 from snippets.plotting import language, new_figure, save_svg
@@ -137,7 +137,7 @@ class VAERun(NamedTuple):
     losses: list[float]
 
 
-@functools.cache  # one training per page session; the examples reuse it
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def train_vae(
     num_epochs: int = 100,
     lr: float = 2e-3,
