@@ -115,18 +115,12 @@ def shown(path: Path) -> str:
 
 def _compose(text: str, display: str) -> tuple[yaml.Node | None, object]:
     """Parse ``text`` into its node tree (for line numbers) and its Python value."""
-    loader = yaml.SafeLoader(text)
+    from i18n.yamlfile import YamlError, compose_and_load
+
     try:
-        node = loader.get_single_node()
-        data = loader.construct_document(node) if node is not None else None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = mark.line + 1 if mark else 1
-        problem = getattr(error, "problem", None) or str(error)
-        raise CorrectionsError([f"{display}:{line}: malformed YAML: {problem}"]) from None
-    finally:
-        loader.dispose()
-    return node, data
+        return compose_and_load(text, display, what="malformed YAML")
+    except YamlError as error:
+        raise CorrectionsError([str(error)]) from None
 
 
 def _line(node: yaml.Node) -> int:

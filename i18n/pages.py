@@ -12,8 +12,6 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import yaml
-
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*$")
 HEADING_ID = re.compile(r"\{\s*#([A-Za-z0-9_-]+)[^}]*\}\s*$")
 FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
@@ -69,13 +67,12 @@ def front_matter(lines: list[str], path: str) -> tuple[dict, int, list[Problem]]
             break
     else:
         return {}, 0, [Problem(path, 1, "front matter opened with '---' is never closed")]
+    from i18n.yamlfile import YamlError, parse_yaml
+
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end])) or {}
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        line = (mark.line + 2) if mark else 1
-        problem = getattr(error, "problem", None) or str(error)
-        return {}, end + 1, [Problem(path, line, f"malformed front matter: {problem}")]
+        meta = parse_yaml("\n".join(lines[1:end]), path, 2, "malformed front matter") or {}
+    except YamlError as error:
+        return {}, end + 1, [Problem(path, error.line, error.message)]
     if not isinstance(meta, dict):
         return {}, end + 1, [Problem(path, 2, "front matter must be a mapping of keys to values")]
     return meta, end + 1, []

@@ -32,26 +32,44 @@ def shown(path: Path | str) -> str:
         return path.as_posix()
 
 
-def parse_yaml(text: str, display: str, first_line: int = 1) -> object:
+def parse_yaml(
+    text: str, display: str, first_line: int = 1, what: str = "not valid YAML"
+) -> object:
     """Parse ``text``; ``display`` and ``first_line`` place an error in its file."""
     try:
         return yaml.safe_load(text)
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = first_line + (mark.line if mark is not None else 0)
-        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
-        raise YamlError(display, line, f"not valid YAML ({problem})") from None
+        raise _error(error, display, first_line, what) from None
+
+
+def _error(error: yaml.YAMLError, display: str, first_line: int, what: str) -> YamlError:
+    mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+    line = first_line + (mark.line if mark is not None else 0)
+    problem = getattr(error, "problem", None) or str(error).split("\n")[0]
+    return YamlError(display, line, f"{what} ({problem})")
 
 
 def compose_yaml(text: str, display: str) -> yaml.Node | None:
     """Compose ``text`` into nodes (which keep their line numbers)."""
+    return compose_and_load(text, display)[0]
+
+
+def compose_and_load(
+    text: str, display: str, what: str = "not valid YAML"
+) -> tuple[yaml.Node | None, object]:
+    """Parse ``text`` once into its node tree (for line numbers) and its Python value.
+
+    ``what`` starts the message of a syntax error (after ``path:line:``).
+    """
+    loader = yaml.SafeLoader(text)
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        node = loader.get_single_node()
+        data = loader.construct_document(node) if node is not None else None
     except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
-        line = 1 + (mark.line if mark is not None else 0)
-        problem = getattr(error, "problem", None) or str(error).split("\n")[0]
-        raise YamlError(display, line, f"not valid YAML ({problem})") from None
+        raise _error(error, display, 1, what) from None
+    finally:
+        loader.dispose()
+    return node, data
 
 
 def load_yaml(path: Path) -> object:
