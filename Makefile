@@ -75,10 +75,10 @@ format: $(STAMP)  ## Format with ruff.
 	$(BIN)/ruff check --fix .
 
 bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Measure build/test/example times, page weight, Lighthouse scores (npm ci's Lighthouse once).
-	$(BIN)/python -m tests.bench
+	$(BIN)/python -m tools.bench
 
 search-bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Search recall@1/@5 (this site vs Material's default), latency, bytes; builds the site.
-	$(BIN)/python -m tests.search_eval $(if $(SITE),--site $(SITE))
+	$(BIN)/python -m tools.search_eval $(if $(SITE),--site $(SITE))
 
 vendor-katex:  ## Refresh the vendored KaTeX (build-time renderer, CSS, fonts) from the npm registry.
 	@tmp=$$(mktemp -d) && cd $$tmp && npm pack --silent katex@$(KATEX_VERSION) >/dev/null && tar xzf katex-$(KATEX_VERSION).tgz && cd - >/dev/null && \

@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from snippets.cache import disk_cache
 from snippets.plotting import language, new_figure, save_svg
 from snippets.training import fit
 
@@ -334,6 +335,7 @@ def torch_threads(num_threads: int) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+@disk_cache  # trained once per code and arguments (snippets/cache.py)
 def train_order_classifier(
     X: torch.Tensor, y: torch.Tensor, causal: bool = False, num_epochs: int = 6, seed: int = 0
 ) -> tuple[BertClassifier, list[float]]:

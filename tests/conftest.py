@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS, serve, shared_site
+from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, serve, shared_site
 
 
 @pytest.fixture(scope="session")

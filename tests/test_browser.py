@@ -20,7 +20,7 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, Page, expect
 
-from tests.sitebuild import serve
+from tools.sitebuild import serve
 
 pytestmark = pytest.mark.build
 

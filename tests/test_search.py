@@ -1,7 +1,7 @@
 """Search in the built site: one language per index, Korean word forms, bad input.
 
 The queries and their pages are in tests/search_queries.yml; `python -m
-tests.search_eval` reports the same recall for Material's default beside this
+tools.search_eval` reports the same recall for Material's default beside this
 site's search, with timings and sizes (which are not asserted here).
 
 A page load fetches only a stub of its language's index; the full index comes
@@ -18,8 +18,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests import search_eval
-from tests.search_eval import (
+from tools import search_eval
+from tools.search_eval import (
     TYPE_QUERY,
     Outcome,
     Query,

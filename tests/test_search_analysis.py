@@ -7,7 +7,7 @@ import builtins
 import pytest
 from mkdocs.exceptions import PluginError
 
-from tests.search_eval import search_hook
+from tools.search_eval import search_hook
 
 hook = search_hook()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.offline import third_party_requests
-from tests.sitebuild import build
+from tools.sitebuild import build
 
 pytestmark = pytest.mark.build
 

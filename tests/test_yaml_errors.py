@@ -12,7 +12,7 @@ from mkdocs.exceptions import PluginError
 from i18n.corrections import CorrectionsError, load_corrections
 from i18n.glossary import GlossaryError, load_glossary
 from i18n.pages import front_matter
-from tests.search_eval import search_hook
+from tools.search_eval import search_hook
 
 ROOT = Path(__file__).resolve().parent.parent
 BROKEN = "\n- en: broken\n  ko: [unclosed\n"

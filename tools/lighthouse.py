@@ -1,12 +1,12 @@
 """Lighthouse scores and transferred bytes of a few pages (part of ``make bench``).
 
-Runs the npm package ``lighthouse`` (pinned in tools/lighthouse/package.json,
+Runs the npm package ``lighthouse`` (pinned in tools/npm/package.json,
 installed with ``npm ci``) against Debian's chromium, on the built site served
 from localhost with gzip (as any static host serves it), with Lighthouse's
 default mobile emulation and simulated slow-4G throttling. Numbers, not tests:
 they are printed as a table and compared with the goals in the README.
 
-    python -m tests.lighthouse --site site   # an already built site
+    python -m tools.lighthouse --site site   # an already built site
 """
 
 from __future__ import annotations
@@ -25,10 +25,10 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
-from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS
+from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
-TOOL = ROOT / "tools" / "lighthouse"
+TOOL = ROOT / "tools" / "npm"  # its package.json pins Lighthouse
 PAGES = {
     "home": "",
     "chapter": "activations/",

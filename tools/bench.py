@@ -150,7 +150,7 @@ def main() -> int:
                   f"  {row['files']} files, {row['bytes'] / 1024:.0f} KB, "
                   f"{row['gzip bytes'] / 1024:.0f} KB gzip")  # fmt: skip
         if not args.skip_lighthouse:
-            from tests import lighthouse
+            from tools import lighthouse
 
             results["lighthouse"] = lighthouse.audit(site, LIGHTHOUSE_PORT)
             lighthouse.print_table(results["lighthouse"])

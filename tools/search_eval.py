@@ -1,8 +1,8 @@
 """Recall of the site's search, and of Material's default, in headless Chromium.
 
-    python -m tests.search_eval                # build the site into a temporary folder
-    python -m tests.search_eval --site DIR     # use a site built with mkdocs build
-    python -m tests.search_eval --json out.json
+    python -m tools.search_eval                # build the site into a temporary folder
+    python -m tools.search_eval --site DIR     # use a site built with mkdocs build
+    python -m tools.search_eval --json out.json
 
 Each query of ``tests/search_queries.yml`` is typed into the search box of the
 built site (Korean queries at ``/``, English ones at ``/en/``), the way Material
@@ -45,9 +45,9 @@ from urllib.parse import urlsplit
 import yaml
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
-from tests.sitebuild import CHROMIUM, CHROMIUM_ARGS, build, serve
+from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, build, serve
 
-QUERIES = Path(__file__).with_name("search_queries.yml")
+QUERIES = Path(__file__).resolve().parent.parent / "tests" / "search_queries.yml"
 DEFAULT_LANGUAGE = "ko"
 MODES = ("site", "default")
 CONFIG_SCRIPT = re.compile(
