@@ -49,13 +49,12 @@ import re
 import time
 from pathlib import Path
 
+from docs_build import CACHE, DEFAULT, LANGUAGES, PRIORITY, ROOT, build_language
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
 log = logging.getLogger("mkdocs.hooks.search")
 
-ROOT = Path(__file__).resolve().parent.parent
-CACHE = Path(os.environ.get("DOCS_CACHE_DIR") or ROOT / ".cache")
 GLOSSARY = ROOT / "i18n" / "glossary.yml"
 WORKER = "assets/javascripts/search/worker.js"
 FULL_INDEX = re.compile(r"^search_index\.[0-9a-f]{12}\.json$")
@@ -228,25 +227,29 @@ def glossary(to: str) -> dict[str, list[str]]:
 _state: dict = {}
 
 
-def _i18n(config):
-    plugin = config.plugins.get("i18n")
-    if plugin is None:
-        raise PluginError("search: hooks/search.py expects the mkdocs-static-i18n plugin")
-    return plugin
-
-
 def on_config(config):
     _kiwi_version()  # fail now, naming the cause, rather than after the whole build
     return config
 
 
-@event_priority(-200)  # after the theme has rendered the page
+def on_pre_build(config) -> None:
+    # mkdocs-static-i18n runs each other language's build inside the default
+    # language's on_post_build: count the builds in progress, so that the
+    # combined index is split once, when the outermost build ends
+    _state["depth"] = _state.get("depth", 0) + 1
+
+
+def on_build_error(error) -> None:
+    _state["depth"] = 0
+
+
+@event_priority(PRIORITY["search.on_post_page"])  # after the theme has rendered the page
 def on_post_page(output: str, page, config) -> str:
     """Point the page at its language's index and at the wrapper worker."""
     return _point_search(output, page.file.src_uri, config)
 
 
-@event_priority(100)  # before hooks that keep the rendered 404 page (hooks/seo.py)
+@event_priority(PRIORITY["search.on_post_template"])  # before seo.py keeps the 404 page
 def on_post_template(output: str, template_name: str, config) -> str:
     """The same for the 404 page (a template, not a page)."""
     if template_name != "404.html":
@@ -255,7 +258,6 @@ def on_post_template(output: str, template_name: str, config) -> str:
 
 
 def _point_search(output: str, name: str, config) -> str:
-    i18n = _i18n(config)
     match = CONFIG_SCRIPT.search(output)
     if match is None:
         raise PluginError(f"search: no __config script in {name}")
@@ -263,8 +265,8 @@ def _point_search(output: str, name: str, config) -> str:
     worker = MATERIAL_WORKER.match(data.get("search") or "")
     if worker is None:
         raise PluginError(f"search: unexpected Material worker URL {data.get('search')!r}")
-    lang = i18n.current_language
-    if lang != i18n.default_language:
+    lang = build_language(config)
+    if lang != DEFAULT:
         data["base"] = f"{data['base'].rstrip('/')}/{lang}/"
     data["search"] = f"{worker['dir']}search/worker.js?material={worker['name']}"
     replaced = json.dumps(data, ensure_ascii=False).replace("</", "<\\/")
@@ -277,18 +279,18 @@ def _point_search(output: str, name: str, config) -> str:
     return output[: bundle.start()] + intent + output[bundle.start() :]
 
 
-@event_priority(-200)  # after i18n (-100) has written the combined index
+@event_priority(PRIORITY["search.on_post_build"])  # after i18n has written the combined index
 def on_post_build(config) -> None:
-    i18n = _i18n(config)
-    if i18n.building:  # a nested build of one language: the combined index comes later
+    _state["depth"] = max(0, _state.get("depth", 1) - 1)
+    if _state["depth"]:  # a nested build of one language: the combined index comes later
         return
     site = Path(config.site_dir)
     path = site / "search" / "search_index.json"
     if not path.exists():
         raise PluginError(f"search: {path} was not written; is the search plugin enabled?")
     combined = json.loads(path.read_text(encoding="utf-8"))
-    default = i18n.default_language
-    others = [lang for lang in i18n.build_languages if lang != default]
+    default = DEFAULT
+    others = [lang for lang in LANGUAGES if lang != default]
     by_lang: dict[str, list[dict]] = {lang: [] for lang in [default, *others]}
     for doc in combined["docs"]:
         prefix = doc["location"].split("/", 1)[0]
@@ -299,6 +301,8 @@ def on_post_build(config) -> None:
     # i18n drops an entry identical to the default language's: give it back
     for lang in others:
         by_lang[lang] = _restore(by_lang[lang], by_lang[default], site / lang)
+    # a one-language build (DOCS_LANGUAGE=en) writes that language's index only
+    by_lang = {lang: docs for lang, docs in by_lang.items() if docs}
     for lang, docs in by_lang.items():
         _check_order(docs, lang)
         for doc in docs:

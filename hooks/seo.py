@@ -1,181 +1,45 @@
-"""MkDocs hooks: what a reader, a screen reader and a search engine meet.
+"""MkDocs hook: what a screen reader and a search engine meet (notebooks: hooks/notebooks.py).
 
 1. Language alternates. Every page's ``<link rel="alternate" hreflang>`` is
    absolute (search engines ignore relative ones) and an ``x-default`` points
    at the Korean original. The sitemap (from mkdocs-static-i18n) carries the
    same alternates.
-2. Descriptions. A notebook page has no front matter, so its
-   ``<meta name="description">`` would be the site's; it gets the first
-   paragraph of the notebook instead, in the notebook's language.
-3. Notebook figures. nbconvert writes ``alt="No description has been
-   provided for this image"``; each figure gets an alt text in the page's
-   language naming the section it illustrates ("Figure 2: Derivatives").
-4. Notebook heading ids. nbconvert derives ids from the heading text, which
-   leaves Korean headings with empty ids; the language switch keeps the
-   ``#anchor``, so both twins get the ids of the English notebook's headings,
-   in order (twins must have the same headings, or the build fails).
-5. 404 pages. mkdocs-static-i18n renders ``404.html`` once per language into
+2. Accessibility. The search dialog gets a name in the page's language, and
+   blocks that scroll sideways are reachable with Tab.
+3. 404 pages. mkdocs-static-i18n renders ``404.html`` once per language into
    the same file, the last language winning. The Korean one stays at
    ``/404.html`` (what static hosts serve for every missing path) and the
    English one is written to ``/en/404.html``.
-6. Notebook images. nbconvert inlines every figure as a base64 PNG in the
-   page's HTML; they are written next to the page as files instead, with
-   their size and ``loading="lazy"``, so a lab page's HTML is small and
-   figures below the fold load only when the reader gets there. The 570 KB
-   of JupyterLab CSS nbconvert inlines in every lab page goes to one shared,
-   content-hashed stylesheet that the browser caches across labs.
-7. Sitemap. mkdocs-static-i18n's sitemap leaves out notebook pages (to it they
+4. Sitemap. mkdocs-static-i18n's sitemap leaves out notebook pages (to it they
    are assets); it is rewritten from the built pages, every page with its
    hreflang alternates. ``robots.txt`` names it.
 """
 
 from __future__ import annotations
 
-import base64
 import gzip
-import hashlib
-import html as html_lib
-import json
 import re
-import struct
 from pathlib import Path
 from urllib.parse import urljoin
 
-from mkdocs.exceptions import PluginError
+from docs_build import DEFAULT, LANGUAGES, build_language, language_home, page_language, root
 
-DEFAULT_LANGUAGE = "ko"
+DEFAULT_LANGUAGE = DEFAULT
 # where each language lives below the site root
-LANGUAGE_ROOTS = {"ko": "", "en": "en/"}
-DESCRIPTION_LENGTH = 160
-NBCONVERT_ALT = "No description has been provided for this image"
-FIGURE_ALT = {"ko": "그림 {n}: {section}", "en": "Figure {n}: {section}"}
+LANGUAGE_ROOTS = {lang: root(lang) for lang in LANGUAGES}
 
 _ALTERNATE = re.compile(r'<link rel="alternate" href="([^"]*)" hreflang="([a-z-]+)">')
-_HEADING_OR_IMG = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>|<img\b[^>]*>", re.S)
-_TAG = re.compile(r"<[^>]+>")
-_PARAGRAPH = re.compile(r"<p>(.*?)</p>", re.S)
 
-# 404 output of each language build, by language
+# 404 output of each language build of this site build, by language. A site
+# build is the Korean build with the English one nested in it (mkdocs-static-i18n),
+# so this is emptied when the default language's build starts.
 _not_found: dict[str, str] = {}
 
 
-def page_language(page) -> str:
-    return getattr(page.file, "locale_alternate_of", None) or DEFAULT_LANGUAGE
-
-
-def text_of(fragment: str) -> str:
-    """Plain text of an HTML fragment (no tags, no permalink signs, one space)."""
-    text = html_lib.unescape(_TAG.sub("", fragment)).replace("¶", "")
-    return " ".join(text.split())
-
-
-def shorten(text: str, limit: int = DESCRIPTION_LENGTH) -> str:
-    if len(text) <= limit:
-        return text
-    cut = text[: limit - 1].rsplit(" ", 1)[0]
-    return cut.rstrip(",;:") + "…"
-
-
-def notebook_description(html: str, where: str) -> str:
-    """The first non-empty paragraph of a rendered notebook."""
-    for match in _PARAGRAPH.finditer(html):
-        text = text_of(match.group(1))
-        if len(text) >= 20:
-            return shorten(text)
-    raise PluginError(f"{where}: the notebook has no paragraph to describe it (add one)")
-
-
-def figure_alts(html: str, lang: str, where: str) -> str:
-    """Replace nbconvert's placeholder alt text by "Figure n: <section heading>"."""
-    section = None
-    count = 0
-    out = []
-    last = 0
-    for match in _HEADING_OR_IMG.finditer(html):
-        if match.group(1) is not None:
-            section = text_of(match.group(1))
-            continue
-        tag = match.group(0)
-        if f'alt="{NBCONVERT_ALT}"' not in tag:
-            continue
-        if section is None:
-            raise PluginError(f"{where}: a figure comes before any heading; it needs one")
-        count += 1
-        alt = html_lib.escape(FIGURE_ALT[lang].format(n=count, section=section), quote=True)
-        out.append(html[last : match.start()])
-        out.append(tag.replace(f'alt="{NBCONVERT_ALT}"', f'alt="{alt}"'))
-        last = match.end()
-    out.append(html[last:])
-    return "".join(out)
-
-
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
-_NB_HEADING = re.compile(r'<h([1-6]) id="([^"]*)">(.*?)</h\1>', re.S)
-
-
-def slug(text: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")
-
-
-def notebook_headings(path: Path) -> list[str]:
-    """The Markdown headings of a notebook, in order (fenced code skipped)."""
-    headings = []
-    for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
-        if cell["cell_type"] != "markdown":
-            continue
-        fenced = False
-        for line in "".join(cell["source"]).splitlines():
-            if line.lstrip().startswith(("```", "~~~")):
-                fenced = not fenced
-            match = None if fenced else _MD_HEADING.match(line)
-            if match:
-                headings.append(match.group(2))
-    return headings
-
-
-def notebook_ids(html: str, page, config) -> str:
-    """Give the notebook's headings the English twin's ids, in the HTML and the TOC."""
-    # abs_src_path is the executed copy in the cache; src_uri is "<lang>/labs/x.ipynb"
-    lang, *rest = Path(page.file.src_uri).parts
-    english = Path(config.docs_dir).joinpath("en", *rest)
-    if lang not in LANGUAGE_ROOTS or not english.is_file():
-        return html
-    ids = [slug(text) or f"section-{i + 1}" for i, text in enumerate(notebook_headings(english))]
-    found = _NB_HEADING.findall(html)
-    if len(found) != len(ids):
-        raise PluginError(
-            f"{page.file.src_uri}: {len(found)} headings, but its English twin has {len(ids)}; "
-            "twin notebooks need the same headings"
-        )
-    new = iter(ids)
-
-    def rename(match: re.Match) -> str:
-        level, old, inner = match.groups()
-        new_id = next(new)
-        inner = inner.replace(f'href="#{old}"', f'href="#{new_id}"', 1)
-        return f'<h{level} id="{new_id}">{inner}</h{level}>'
-
-    html = _NB_HEADING.sub(rename, html)
-    renamed = iter(ids)
-
-    def walk(items) -> None:
-        for item in items:
-            item.id = next(renamed, item.id)
-            walk(item.children)
-
-    walk(page.toc)
-    return html
-
-
-def on_page_content(html: str, page, config, files) -> str:
-    if not page.file.src_uri.endswith(".ipynb"):
-        return html
-    lang = page_language(page)
-    where = page.file.src_uri
-    if not page.meta.get("description"):
-        page.meta["description"] = notebook_description(html, where)
-    html = notebook_ids(html, page, config)
-    return figure_alts(html, lang, where)
+def on_config(config):
+    if build_language(config) == DEFAULT_LANGUAGE:
+        _not_found.clear()
+    return config
 
 
 def absolute_alternates(output: str, page_url: str, site_url: str) -> str:
@@ -212,54 +76,7 @@ def accessible(output: str, lang: str) -> str:
     return _SCROLLABLE.sub(r'<div class="\1"\2 tabindex="0">', output)
 
 
-_INLINE_PNG = re.compile(r'<img ([^>]*?)src="data:image/png;base64,([A-Za-z0-9+/=\s]+)"')
-
-
-def extract_images(output: str, page, config) -> str:
-    """Write inline PNGs of a notebook page to files beside it; lazy-load them."""
-    folder = Path(config.site_dir) / Path(page.file.dest_uri).parent
-    count = 0
-
-    def extract(match: re.Match) -> str:
-        nonlocal count
-        count += 1
-        data = base64.b64decode(match.group(2))
-        name = f"figure-{count}.png"
-        folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_bytes(data)
-        width, height = struct.unpack(">II", data[16:24])  # PNG IHDR
-        attrs = match.group(1)
-        return f'<img {attrs}src="{name}" width="{width}" height="{height}" loading="lazy"'
-
-    return _INLINE_PNG.sub(extract, output)
-
-
-_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
-SHARED_CSS_MIN = 50_000  # only the big theme block; small page styles stay inline
-
-
-def extract_styles(output: str, page, config) -> str:
-    """Move a notebook page's large inline <style> blocks to shared, hashed files."""
-    depth = len(Path(page.file.dest_uri).parent.parts)
-
-    def extract(match: re.Match) -> str:
-        css = match.group(1)
-        if len(css) < SHARED_CSS_MIN:
-            return match.group(0)
-        digest = hashlib.sha256(css.encode("utf-8")).hexdigest()[:12]
-        name = f"assets/stylesheets/jupyter-{digest}.css"
-        target = Path(config.site_dir) / name
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(css, encoding="utf-8")
-        return f'<link rel="stylesheet" href="{"../" * depth}{name}">'
-
-    return _STYLE.sub(extract, output)
-
-
 def on_post_page(output: str, page, config) -> str:
-    if page.file.src_uri.endswith(".ipynb"):
-        output = extract_styles(extract_images(output, page, config), page, config)
     output = accessible(output, page_language(page))
     if not config.site_url:
         return output
@@ -268,12 +85,10 @@ def on_post_page(output: str, page, config) -> str:
 
 def on_template_context(context, template_name: str, config):
     """A 404 page has no twin: its language links lead to each language's home."""
-    i18n = config.plugins.get("i18n")
-    if template_name == "404.html" and i18n is not None and i18n.extra_alternate:
-        homes = {alt["lang"]: alt["link"] for alt in i18n.extra_alternate}
-        for alternate in config.extra.get("alternate") or []:
-            if alternate.get("lang") in homes:
-                alternate["link"] = homes[alternate["lang"]]
+    if template_name == "404.html":
+        for alternate in config.extra.get("alternate") or []:  # the list the theme reads
+            if alternate.get("lang"):
+                alternate["link"] = language_home(config, alternate["lang"])
     return context
 
 
@@ -281,7 +96,7 @@ def on_post_template(output: str, template_name: str, config) -> str:
     """Keep each language's 404 page (the last build would overwrite the first)."""
     if template_name != "404.html":
         return output
-    lang = config.theme.get("language") or DEFAULT_LANGUAGE
+    lang = build_language(config)
     output = accessible(output, lang)
     if config.site_url:
         output = absolute_alternates(output, "", config.site_url)

@@ -14,8 +14,10 @@ import json
 import sys
 from pathlib import Path
 
-from i18n.check import LANGUAGES, chapter_name_problems, check_all, glossary_link_problems
+from i18n.check import chapter_name_problems, check_all, glossary_link_problems
 from i18n.glossary import GLOSSARY, GlossaryError, load_glossary
+from i18n.languages import LANGUAGES
+from i18n.languages import other as other_language
 from i18n.numbers import docs_problems as number_problems
 from i18n.numbers import page_problems as page_number_problems
 from i18n.translation import content_hash, write_record
@@ -33,7 +35,7 @@ def _twin(page: Path) -> Path | None:
     parts = page.parts
     for index in range(len(parts) - 2, -1, -1):
         if parts[index] in LANGUAGES:
-            other = "en" if parts[index] == "ko" else "ko"
+            other = other_language(parts[index])
             twin = Path(*parts[:index], other, *parts[index + 1 :])
             return twin if page.is_file() and twin.is_file() else None
     return None
@@ -50,7 +52,7 @@ def stamp(pages: list[Path]) -> int:
                   file=sys.stderr)  # fmt: skip
             code = 2
             continue
-        other = "en" if _language(page) == "ko" else "ko"
+        other = other_language(_language(page))
         value = content_hash(source)
         write_record(page, value)
         print(f"{page.relative_to(ROOT) if page.is_relative_to(ROOT) else page}: "

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from i18n.glossary import Term
+from i18n.languages import LANGUAGES
+from i18n.languages import other as other_language
 from i18n.pages import PageStructure, Problem, prose_lines, read_page
 from i18n.translation import Translation, translation_state
 
-LANGUAGES = ("ko", "en")
 LANGUAGE_NAMES = {"ko": "Korean", "en": "English"}
 PAGE_SUFFIXES = (".md", ".ipynb")
 KIND_NAMES = {
@@ -101,7 +102,7 @@ def glossary_problems(ko: Path, en: Path, terms: list[Term], root: Path) -> list
         for lang in LANGUAGES:
             pattern = term.pattern(lang)
             first[lang] = next((n for n, text in prose[lang] if pattern.search(text)), None)
-        for lang, other in (("en", "ko"), ("ko", "en")):
+        for lang, other in ((lang, other_language(lang)) for lang in reversed(LANGUAGES)):
             if first[lang] is not None and first[other] is None:
                 problems.append(
                     Problem(

@@ -21,13 +21,13 @@ from pathlib import Path
 
 import yaml
 
+from i18n.languages import LANGUAGES
 from i18n.pages import read_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "i18n" / "corrections.yml"
 DOCS = ROOT / "docs"
 
-LANGUAGES = ("ko", "en")
 VERDICTS = ("correct", "imprecise", "misleading", "wrong")
 SECTIONS = ("1", "2", "3", "4", "5", "6", "7", "8", "conclusion", "form")
 FIELDS = (

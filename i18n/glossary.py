@@ -8,6 +8,7 @@ from pathlib import Path
 
 import yaml
 
+from i18n.languages import LANGUAGES
 from i18n.pages import Problem
 from i18n.yamlfile import YamlError, compose_yaml
 
@@ -93,7 +94,7 @@ def load_glossary(path: Path = GLOSSARY, shown: str | None = None) -> list[Term]
             if key == "definition":
                 missing = [
                     lang
-                    for lang in ("ko", "en")
+                    for lang in LANGUAGES
                     if not isinstance(value, dict) or not str(value.get(lang) or "").strip()
                 ]
                 if missing:

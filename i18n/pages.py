@@ -18,7 +18,7 @@ FENCE = re.compile(r"^(\s*)(`{3,}|~{3,})(.*)$")
 INCLUDE = re.compile(r"^\s*-{1,}8<-{1,}\s+\"?([^\"]+)\"?\s*$")
 IMAGE = re.compile(r"!\[[^\]]*\]\(([^)\s]+)")
 LINK = re.compile(r"(?<!!)\[[^\]]*\]\(([^)\s]+)")
-NOTEBOOK_HEADING = re.compile(r"^(#{1,6})\s+(.*)$", re.MULTILINE)
+MARKDOWN_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
 # the one line in which twin notebooks differ: ``tr = language("ko")``
 NOTEBOOK_LANGUAGE = re.compile(r"""\blanguage\(\s*["']([a-z]{2})["']\s*\)""")
 PATH_LANGUAGE = re.compile(r"(?:^|/)(ko|en)/")
@@ -127,6 +127,34 @@ def read_markdown(path: Path, display: str) -> PageStructure:
     return page
 
 
+def markdown_headings(source: str) -> list[tuple[str, str]]:
+    """The ATX headings of Markdown ``source`` as ``(hashes, text)``, fenced code skipped.
+
+    The one notebook heading parser: the twin check compares these, and the build
+    gives both twins the ids of the English notebook's headings from it.
+    """
+    headings = []
+    fenced = False
+    for line in source.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+        match = None if fenced else MARKDOWN_HEADING.match(line)
+        if match:
+            headings.append((match.group(1), match.group(2)))
+    return headings
+
+
+def notebook_headings(path: Path) -> list[str]:
+    """The heading texts of the notebook ``path``, in order."""
+    cells = json.loads(path.read_text(encoding="utf-8"))["cells"]
+    return [
+        text
+        for cell in cells
+        if cell["cell_type"] == "markdown"
+        for _, text in markdown_headings("".join(cell["source"]))
+    ]
+
+
 def read_notebook(path: Path, display: str) -> PageStructure:
     """Extract the code cells and the heading levels of a notebook."""
     page = PageStructure(display)
@@ -161,7 +189,7 @@ def read_notebook(path: Path, display: str) -> PageStructure:
                     Problem(display, number, f"cell {number} has stored outputs (clear them)")
                 )
         elif cell.get("cell_type") == "markdown":
-            for level, _ in NOTEBOOK_HEADING.findall(source):
+            for level, _ in markdown_headings(source):
                 page.items.append(Item("heading", level, number))
             for target in IMAGE.findall(source):
                 page.items.append(Item("figure", target, number))

@@ -2,7 +2,7 @@
 
 A module may define ``FIGURES = {"name.svg": draw}``, where ``draw(out, lang)``
 writes an SVG with its words in ``lang`` (``snippets.plotting.language``). The
-site build (``hooks/site.py``) calls the two functions below in fresh processes,
+site build (``hooks/figures.py``) calls the two functions below in fresh processes,
 once per language, so a figure always reflects the code as it is on disk.
 """
 

@@ -154,7 +154,7 @@ def gradient_ratio(activation: str, init: str, depth: int = 20) -> float:
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

@@ -373,7 +373,7 @@ def random_swap(words: list[str], num_swaps: int, rng: np.random.Generator) -> l
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

@@ -81,9 +81,6 @@ def cache_dir() -> Path | None:
     return Path(os.environ.get("DOCS_CACHE_DIR") or ROOT / ".cache") / "results"
 
 
-_CODE_FIELDS = ("co_code", "co_names", "co_varnames", "co_freevars", "co_cellvars")
-
-
 class Unkeyable(Exception):
     """A value the key cannot describe (then the result is computed and not stored)."""
 
@@ -158,7 +155,13 @@ def _value_key(value: object, seen: dict[int, str]) -> str:
             if isinstance(member, property):
                 member = member.fget
             if isinstance(member, types.FunctionType):
+                if member.__code__.co_filename.startswith("<"):
+                    continue  # written by dataclass or NamedTuple from the fields below
                 parts.append(f"{name}: {_value_key(member, seen)}")
+            elif name == "__annotations__":  # the fields' names (their types may be strings)
+                parts.append(f"fields {list(member)}")
+            elif not name.startswith("__") and argument_token(member) is not None:
+                parts.append(f"{name} = {argument_token(member)}")  # _fields, a default ...
         seen[id(value)] = hashlib.sha256("\0".join(parts).encode()).hexdigest()
         return seen[id(value)]
     if isinstance(value, dict):
@@ -182,8 +185,8 @@ class _KeyPickler(pickle.Pickler):
 
     def reducer_override(self, obj):
         if isinstance(obj, type) and not _is_library(obj):
-            self.classes.append(obj)
-            return _class_named, (obj.__module__ or "", obj.__qualname__)
+            self.classes.append(obj)  # keyed by its code below, wherever it was defined
+            return _class_named, ("", obj.__qualname__)
         if isinstance(obj, torch.Tensor):  # pickle would name a storage by its address
             data = obj.detach().cpu()
             digest = hashlib.sha256(data.numpy().tobytes()).hexdigest()
@@ -208,27 +211,49 @@ def _object_key(value: object, seen: dict[int, str]) -> str:
     return "object " + hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
+# The compiler writes the same source a little differently depending on what
+# else it compiles with it: a call on an imported module is LOAD_GLOBAL + LOAD_ATTR
+# when ``import torch`` is in the same unit (a module) and LOAD_GLOBAL +
+# LOAD_METHOD when it is not (a page's example). Those spell one operation.
+_SAME_OPERATION = {"LOAD_METHOD": "LOAD_ATTR"}
+_GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"}
+
+
+def _instructions(code) -> tuple[list[str], set[str]]:
+    """``code`` as a list of operations independent of byte offsets, and the globals it reads."""
+    import dis
+
+    ops: list[str] = []
+    names: set[str] = set()
+    instructions = list(dis.get_instructions(code))
+    index = {ins.offset: i for i, ins in enumerate(instructions)}
+    for ins in instructions:
+        name = _SAME_OPERATION.get(ins.opname, ins.opname)
+        if ins.opname in _GLOBAL_READS:
+            names.add(ins.argval)
+        if isinstance(ins.argval, types.CodeType):
+            inner, inner_names = _instructions(ins.argval)
+            ops.append(f"{name} <code {ins.argval.co_name}: {'; '.join(inner)}>")
+            names |= inner_names
+        elif ins.opcode in dis.hasjrel or ins.opcode in dis.hasjabs:
+            ops.append(f"{name} ->{index.get(ins.argval, ins.argval)}")  # by instruction
+        else:
+            ops.append(f"{name} {ins.argval!r}")
+    return ops, names
+
+
 def _code_key(code, namespace: dict, seen: dict[int, str]) -> str:
-    """Hash ``code`` (bytecode, constants, nested code) and every global name it reads."""
+    """Hash ``code`` (its operations, constants, nested code) and every global it reads."""
     import builtins
 
-    parts = [repr(getattr(code, field)) for field in _CODE_FIELDS]
-    names: list[str] = []
-    stack = [code]
-    while stack:
-        current = stack.pop()
-        names.extend(current.co_names)
-        for const in current.co_consts:
-            if isinstance(const, types.CodeType):
-                parts.extend(repr(getattr(const, field)) for field in _CODE_FIELDS)
-                stack.append(const)
-            else:
-                parts.append(repr(const))
-    for name in sorted(set(names)):
+    ops, names = _instructions(code)
+    parts = [code.co_name, repr(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])]
+    parts += ops
+    for name in sorted(names):
         if name in namespace:
             parts.append(f"{name}={_value_key(namespace[name], seen)}")
         elif not hasattr(builtins, name):
-            parts.append(f"{name}=<attribute>")  # an attribute name such as .manual_seed
+            parts.append(f"{name}=<undefined>")
     return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 

@@ -330,7 +330,7 @@ def layer_shapes(net: nn.Sequential, input_shape: tuple[int, ...]) -> list[tuple
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 # Parameter counts (1000 classes) and depth in weight layers for the timeline.

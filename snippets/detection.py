@@ -512,7 +512,7 @@ def evaluate(
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 FIGURE_SCENE_SEED = 0  # the scene shown on the page

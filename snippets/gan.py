@@ -212,7 +212,7 @@ def fraction_near_a_mode(samples: torch.Tensor) -> float:
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

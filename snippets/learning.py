@@ -692,7 +692,7 @@ def paired_interval(gains: np.ndarray) -> tuple[float, float]:
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 LEARNING_RATES = {"too small": 0.1, "good": 0.5, "too large": 1.05}

@@ -221,7 +221,7 @@ def capacity_sweep(widths: tuple[int, ...] = WIDTHS) -> tuple[tuple[FitResult, F
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

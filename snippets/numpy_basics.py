@@ -238,7 +238,7 @@ def xor_data() -> tuple[np.ndarray, np.ndarray]:
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

@@ -20,7 +20,8 @@ import warnings
 from pathlib import Path
 from typing import IO
 
-LANGUAGES = ("ko", "en")
+from i18n.languages import LANGUAGES
+
 SOURCE_LANGUAGE = "en"  # the language the code writes its texts in
 WORDS_DIR = Path(__file__).resolve().parent.parent / "i18n" / "words"
 # per language: the fonts matplotlib tries, in order, for each glyph

@@ -297,7 +297,7 @@ def rag_token_probability(doc_probs: np.ndarray, token_probs: np.ndarray) -> flo
 
 
 # --------------------------------------------------------------------------
-# Figure (drawn at build time by hooks/site.py; see FIGURES)
+# Figure (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

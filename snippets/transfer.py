@@ -344,7 +344,7 @@ def nearest_centroid_accuracy(k: int, seeds: tuple[int, ...] = SEEDS) -> float:
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

@@ -322,7 +322,7 @@ GOOD_X = (0.73, 0.83)  # where the bump in x is above 0.6: the good values of x
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

@@ -252,7 +252,7 @@ def latent_codes(vae: VAE, X: torch.Tensor) -> torch.Tensor:
 
 
 # --------------------------------------------------------------------------
-# Figures (drawn at build time by hooks/site.py; see FIGURES)
+# Figures (drawn at build time by hooks/figures.py; see FIGURES)
 # --------------------------------------------------------------------------
 
 

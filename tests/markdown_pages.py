@@ -20,9 +20,10 @@ from sybil.evaluators.python import PythonEvaluator
 from sybil.parsers.markdown import CodeBlockParser, PythonCodeBlockParser, SkipParser
 from sybil.parsers.markdown.lexers import RawFencedCodeBlockLexer
 
+from i18n.languages import LANGUAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-LANGUAGES = ("ko", "en")
 
 INCLUDE = re.compile(r"^\s*-{1,}8<-{1,}\s")
 # A fence whose info string starts like Python is what a reader takes for code

@@ -20,13 +20,15 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import BrowserContext, Page, expect
 
+from i18n.languages import LANGUAGES as ALL_LANGUAGES
+from i18n.languages import language_of_url, root
 from tools.sitebuild import serve
 
 pytestmark = pytest.mark.build
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-LANGUAGES = {"ko": "", "en": "en/"}
+LANGUAGES = {lang: root(lang) for lang in ALL_LANGUAGES}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SERIOUS = {"serious", "critical"}
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
@@ -57,7 +59,7 @@ PAGES = site_pages()
 
 
 def language_of(url: str) -> str:
-    return "en" if url.startswith("en/") else "ko"
+    return language_of_url(url)
 
 
 @dataclass

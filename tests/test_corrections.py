@@ -19,10 +19,10 @@ from i18n.corrections import (
     load_corrections,
     shown,
 )
+from i18n.languages import LANGUAGES
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
-LANGUAGES = ("ko", "en")
 # the source article (Korean original, English translation), kept verbatim in the repository
 ARTICLE_DIR = ROOT / "i18n" / "article"
 

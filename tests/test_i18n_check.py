@@ -158,3 +158,33 @@ def test_a_list_names_a_chapter_as_its_title_does(docs, capsys):
     code, out = _check(docs, capsys)
     assert code == 1
     assert "ko/page.md:7: 'Another name' names page.md, whose title is 'Title'" in out
+
+
+def mkdocs_languages(text: str) -> list[str]:
+    """The locales the build's i18n plugin lists in ``mkdocs.yml``, in order."""
+    import re
+
+    block = text[text.index("  - i18n:") :]
+    block = block[: block.index("\n  - ", 1)]
+    return re.findall(r"^\s+- locale: (\w+)", block, flags=re.M)
+
+
+def test_the_build_lists_the_languages_of_i18n_languages():
+    from i18n.languages import DEFAULT, LANGUAGES
+
+    text = (ROOT / "mkdocs.yml").read_text(encoding="utf-8")
+    assert mkdocs_languages(text) == list(LANGUAGES)
+    assert f"locale: {DEFAULT}\n          name: 한국어\n          default: true" in text
+    broken = text.replace("- locale: en", "- locale: ja")
+    assert mkdocs_languages(broken) != list(LANGUAGES)  # the comparison can fail
+
+
+def test_the_other_language_and_roots():
+    from i18n import languages
+
+    assert [languages.other(x) for x in languages.LANGUAGES] == ["en", "ko"]
+    assert [languages.root(x) for x in languages.LANGUAGES] == ["", "en/"]
+    assert languages.language_of_url("en/labs/numpy/") == "en"
+    assert languages.language_of_url("labs/numpy/") == "ko"
+    with pytest.raises(ValueError, match="unknown language 'ja'"):
+        languages.other("ja")

@@ -1,17 +1,14 @@
-"""Unit tests of hooks/seo.py: alternates, notebook descriptions, alt text, sitemap."""
+"""Unit tests of hooks/seo.py (alternates, sitemap) and hooks/notebooks.py (descriptions, alts)."""
 
 from __future__ import annotations
-
-import importlib.util
-from pathlib import Path
 
 import pytest
 from mkdocs.exceptions import PluginError
 
-ROOT = Path(__file__).resolve().parent.parent
-spec = importlib.util.spec_from_file_location("seo_hook", ROOT / "hooks" / "seo.py")
-seo = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(seo)
+from tests.hookload import load_hook
+
+seo = load_hook("seo")
+notebooks = load_hook("notebooks")
 
 SITE = "https://example.org/docs/"
 
@@ -33,7 +30,7 @@ def test_notebook_figures_get_alt_text_from_their_section():
         '<h2 id="b">그리기</h2><img alt="No description has been provided for this image" src="y">'
         '<img alt="kept" src="z">'
     )
-    out = seo.figure_alts(html, "en", "lab.ipynb")
+    out = notebooks.figure_alts(html, "en", "lab.ipynb")
     assert 'alt="Figure 1: Plot it"' in out
     assert 'alt="Figure 2: 그리기"' in out
     assert 'alt="kept"' in out
@@ -43,16 +40,16 @@ def test_notebook_figures_get_alt_text_from_their_section():
 def test_a_figure_before_any_heading_is_an_error():
     html = '<img alt="No description has been provided for this image" src="x">'
     with pytest.raises(PluginError, match=r"lab\.ipynb: a figure comes before any heading"):
-        seo.figure_alts(html, "ko", "lab.ipynb")
+        notebooks.figure_alts(html, "ko", "lab.ipynb")
 
 
 def test_notebook_description_is_the_first_real_paragraph():
     html = "<p>¶</p><p>The lab of the chapter. Run the cells from top to bottom, in order.</p>"
-    assert seo.notebook_description(html, "x").startswith("The lab of the chapter.")
+    assert notebooks.notebook_description(html, "x").startswith("The lab of the chapter.")
     long = "<p>" + "word " * 100 + "</p>"
-    assert len(seo.notebook_description(long, "x")) <= seo.DESCRIPTION_LENGTH
+    assert len(notebooks.notebook_description(long, "x")) <= notebooks.DESCRIPTION_LENGTH
     with pytest.raises(PluginError, match="x: the notebook has no paragraph"):
-        seo.notebook_description("<p>short</p>", "x")
+        notebooks.notebook_description("<p>short</p>", "x")
 
 
 def test_sitemap_lists_every_page_with_its_twins(tmp_path):

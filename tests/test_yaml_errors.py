@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -12,6 +11,7 @@ from mkdocs.exceptions import PluginError
 from i18n.corrections import CorrectionsError, load_corrections
 from i18n.glossary import GlossaryError, load_glossary
 from i18n.pages import front_matter
+from tests.hookload import load_hook
 from tools.search_eval import search_hook
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,14 +35,7 @@ def test_glossary_syntax_error_in_the_check(tmp_path):
     assert last - 2 <= problem.line <= last + 1  # the unclosed line or the end of the file
 
 
-def _site_hook():
-    spec = importlib.util.spec_from_file_location("site_hook", ROOT / "hooks" / "site.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-@pytest.mark.parametrize("hook_name", ["search", "site"])
+@pytest.mark.parametrize("hook_name", ["search", "translations"])
 def test_glossary_syntax_error_in_the_build(tmp_path, monkeypatch, hook_name):
     """Both hooks that read the glossary stop the build with file:line, not a traceback."""
     import i18n.glossary
@@ -54,7 +47,7 @@ def test_glossary_syntax_error_in_the_build(tmp_path, monkeypatch, hook_name):
         monkeypatch.setattr(hook, "GLOSSARY", path)
         call = lambda: hook.glossary("ko")  # noqa: E731
     else:
-        hook = _site_hook()
+        hook = load_hook("translations")
         monkeypatch.setattr(i18n.glossary.load_glossary, "__defaults__", (path, None))
         call = hook.glossary_terms
     with pytest.raises(PluginError, match=r"glossary\.yml:\d+: not valid YAML"):

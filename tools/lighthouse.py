@@ -25,6 +25,8 @@ import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+from i18n.languages import LANGUAGES as ALL_LANGUAGES
+from i18n.languages import root
 from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,7 +36,7 @@ PAGES = {
     "chapter": "activations/",
     "notebook": "labs/activations/",
 }
-LANGUAGES = {"ko": "", "en": "en/"}
+LANGUAGES = {lang: root(lang) for lang in ALL_LANGUAGES}
 CATEGORIES = ["performance", "accessibility", "best-practices", "seo"]
 GOALS = {"performance": 95, "accessibility": 100, "best-practices": 100, "seo": 100}
 COMPRESSIBLE = {".html", ".css", ".js", ".json", ".svg", ".xml", ".txt", ".map"}

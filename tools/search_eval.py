@@ -32,7 +32,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
-import importlib.util
 import json
 import re
 import statistics
@@ -45,10 +44,11 @@ from urllib.parse import urlsplit
 import yaml
 from playwright.sync_api import Browser, BrowserContext, Page, Route, sync_playwright
 
+from i18n.languages import DEFAULT
 from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, build, serve
 
 QUERIES = Path(__file__).resolve().parent.parent / "tests" / "search_queries.yml"
-DEFAULT_LANGUAGE = "ko"
+DEFAULT_LANGUAGE = DEFAULT
 MODES = ("site", "default")
 CONFIG_SCRIPT = re.compile(
     r'(<script id="__config" type="application/json">)(.*?)(</script>)', re.S
@@ -101,11 +101,9 @@ def root_url(base_url: str, lang: str) -> str:
 
 def search_hook():
     """hooks/search.py as a module (MkDocs loads hooks by path, not as a package)."""
-    path = Path(__file__).resolve().parent.parent / "hooks" / "search.py"
-    spec = importlib.util.spec_from_file_location("search_hook", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    from tests.hookload import load_hook
+
+    return load_hook("search")
 
 
 def _without_boost(doc: dict, secondary: dict[str, float]) -> dict:

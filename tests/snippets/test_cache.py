@@ -6,6 +6,7 @@ import copy
 import random
 import sys
 import threading
+import types
 
 import numpy as np
 import pytest
@@ -26,8 +27,13 @@ def store(tmp_path, monkeypatch):
 # everything it reads, so a call counter it appended to would change its own key.
 PAGE = """
 import random
+from dataclasses import dataclass
 import numpy as np
 import torch
+
+@dataclass
+class Config:
+    width: int = 2
 
 SCALE = 2
 
@@ -39,7 +45,9 @@ def train(seed, steps=3):
     torch.manual_seed(seed)
     np.random.seed(seed)
     random.seed(seed)
-    return torch.randn(steps) + helper(seed)
+    return torch.randn(steps) + helper(seed) + CONFIG.width
+
+CONFIG = Config()
 """
 
 
@@ -79,10 +87,19 @@ def test_a_changed_helper_or_constant_computes_again(store, capsys):
     assert len(store()) == 3
 
 
-def test_the_same_code_defined_elsewhere_shares_the_result(store, capsys):
+def test_the_same_code_defined_elsewhere_shares_the_result(store, capsys, monkeypatch):
     """A page that includes a module's code finds the result the module's function stored."""
-    module = define(filename="snippets/fake.py", __name__="snippets.fake")
-    page = define("\n" * 40 + PAGE, filename="docs/ko/page.md")  # other lines, other file
+    # a module with postponed annotations (dataclass field types become strings)
+    fake = types.ModuleType("snippets.fake")
+    monkeypatch.setitem(sys.modules, "snippets.fake", fake)
+    source = "from __future__ import annotations\n" + PAGE
+    exec(compile(source, "snippets/fake.py", "exec"), fake.__dict__)
+    module = fake.__dict__
+    # a page runs its imports in one example and defines the functions in others:
+    # the compiler then spells a call on ``torch`` otherwise (LOAD_METHOD)
+    imports, _, functions = PAGE.partition("SCALE = 2")
+    page = define(imports, filename="docs/ko/page.md")
+    exec(compile("\n" * 40 + "SCALE = 2" + functions, "docs/ko/page.md", "exec"), page)
     assert torch.equal(cache.disk_cache(module["train"])(1), cache.disk_cache(page["train"])(1))
     assert runs(capsys) == ["training 1 3"]
     assert len(store()) == 1

@@ -1,0 +1,125 @@
+"""MkDocs hook: the figures, drawn by the code of ``snippets/`` in the build's language.
+
+Every ``FIGURES`` mapping in a ``snippets`` module names an SVG drawn by code. Each
+figure is drawn in every language (``snippets.draw_figures``), in fresh processes,
+in parallel, once per content (the snippet sources and the words tables
+``i18n/words/``), and kept in ``<cache>/figures/<key>/<lang>/``. Drawing starts
+when the build starts (``on_config``), so that it runs beside the notebooks'
+kernels; each language's build then adds its own copies as
+``assets/figures/<name>`` (Korean) and ``en/assets/figures/<name>``.
+
+A training result a figure needs comes from ``snippets.cache`` (``@disk_cache``),
+so the figures, the pages' examples and the labs train each model once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from docs_build import CACHE, DEFAULT, PRIORITY, ROOT, build_language, content_key
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import event_priority
+from mkdocs.structure.files import File, Files
+
+log = logging.getLogger("mkdocs.hooks.figures")
+
+FIGURE_DIR = "assets/figures"
+
+
+class Build:
+    """What one build of one language holds: the figures being drawn."""
+
+    def __init__(self) -> None:
+        self.pool = ThreadPoolExecutor(max_workers=1)
+        self.figures: Future = self.pool.submit(render_figures)
+
+
+_build: Build | None = None  # replaced by every build (on_config): nothing outlives it
+
+
+def render_figures() -> dict[str, dict[str, bytes]]:
+    """Return every figure of ``snippets`` in every language: ``{lang: {name: svg}}``.
+
+    Drawn once per content (the snippet sources and the words tables), in fresh
+    processes, in parallel: a figure reflects the code on disk even in a
+    long-running ``mkdocs serve``, and a slow one (most train a small model)
+    does not hold up the others.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from snippets.plotting import LANGUAGES
+
+    words = b"".join(p.read_bytes() for p in sorted((ROOT / "i18n" / "words").rglob("*.yml")))
+    key = content_key(words)
+    cache = CACHE / "figures" / key
+    manifest = cache / "manifest.json"
+    registry = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
+
+    def missing_of(registry):
+        return [
+            (n, lang) for n in registry for lang in LANGUAGES if not (cache / lang / n).exists()
+        ]
+
+    missing = [] if registry is None else missing_of(registry)
+    if registry is None or missing:
+        import snippets
+
+        workers = max(1, os.cpu_count() or 1)
+        with ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn")) as pool:
+            if registry is None:
+                try:
+                    registry = pool.submit(snippets.figures).result()
+                except ValueError as error:
+                    raise PluginError(f"snippets: {error}") from None
+                missing = missing_of(registry)
+            started = time.perf_counter()
+            todo: dict[str, list[str]] = {}
+            for name, lang in missing:
+                todo.setdefault(name, []).append(lang)
+            futures = {
+                name: pool.submit(snippets.draw_figures, registry[name], tuple(langs))
+                for name, langs in todo.items()
+            }
+            for name, future in sorted(futures.items()):
+                try:
+                    svgs = future.result()
+                except Exception as error:  # a figure that fails must fail the build
+                    raise PluginError(f"figure {name!r} ({registry[name]}): {error}") from None
+                for lang, svg in svgs.items():
+                    (cache / lang).mkdir(parents=True, exist_ok=True)
+                    (cache / lang / name).write_bytes(svg)
+            if futures:
+                log.info("Drew %d figures in %.1f s", len(futures), time.perf_counter() - started)
+        manifest.write_text(json.dumps(registry, indent=1), encoding="utf-8")
+    return {
+        lang: {name: (cache / lang / name).read_bytes() for name in registry} for lang in LANGUAGES
+    }
+
+
+def on_config(config):
+    global _build
+    _build = Build()
+    return config
+
+
+@event_priority(PRIORITY["figures.on_files"])
+def on_files(files: Files, config) -> Files:
+    if _build is None:  # a build without on_config (a test calling on_files directly)
+        on_config(config)
+    try:
+        svgs = _build.figures.result()
+    finally:
+        _build.pool.shutdown(wait=False)
+    # each language's build gets its own figures: /assets/figures/ (ko), /en/assets/figures/
+    lang = build_language(config)
+    prefix = "" if lang == DEFAULT else f"{lang}/"
+    for name, svg in svgs[lang].items():
+        figure = File.generated(config, f"{FIGURE_DIR}/{name}", content=svg)
+        figure.dest_uri = f"{prefix}{FIGURE_DIR}/{name}"
+        files.append(figure)
+    return files

@@ -1,0 +1,207 @@
+"""MkDocs hook: what keeps the two languages readable side by side.
+
+1. Fallback. A page shown in a language it was not written in gets a visible
+   banner in the reader's language; a translation whose source changed since it
+   was translated (``python -m i18n stamp``) gets an "outdated" banner.
+2. The glossary page and the translation status page, generated from
+   ``i18n/glossary.yml`` and ``python -m i18n check``.
+3. Tooltips: the first use of a glossary term on a page explains it.
+4. Front matter: a malformed one fails the build with ``path:line``; MkDocs
+   itself silently ignores it.
+
+The glossary is read once per build (and again when the file changes during
+``mkdocs serve``); a malformed glossary fails the build with ``path:line``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from pathlib import Path
+
+from docs_build import (
+    LANGUAGES,
+    ROOT,
+    build_language,
+    language_home,
+    other_language,
+    root,
+    shown,
+)
+from mkdocs.exceptions import PluginError
+
+log = logging.getLogger("mkdocs.hooks.translations")
+
+
+BANNERS = {
+    "en": (
+        '!!! warning "Not translated yet"\n'
+        "    This page has no English version yet: you are reading the Korean original.\n"
+        "    Contributions are welcome (see CONTRIBUTING.md).\n\n"
+    ),
+    "ko": (
+        '!!! warning "아직 번역되지 않았습니다"\n'
+        "    이 페이지는 아직 한국어판이 없어 영어 원문을 보여 드립니다.\n"
+        "    번역 기여를 환영합니다 (CONTRIBUTING.md 참고).\n\n"
+    ),
+}
+
+
+def fallback_banner(file_locale: str | None, build_locale: str | None) -> str:
+    """Return the banner for a page written in ``file_locale`` shown in ``build_locale``."""
+    if not file_locale or not build_locale or file_locale == build_locale:
+        return ""
+    return BANNERS[build_locale]
+
+
+def written_language(page, config) -> str | None:
+    """The language folder a page's source lives in (``en/x.md`` → ``en``)."""
+    parts = Path(page.file.src_uri).parts
+    return parts[0] if parts and parts[0] in LANGUAGES else None
+
+
+def on_page_markdown(markdown: str, page, config, files) -> str:
+    lang = build_language(config)
+    file_locale, build_locale = written_language(page, config), lang
+    if "<!-- glossary -->" in markdown:
+        markdown = markdown.replace("<!-- glossary -->", glossary_markdown(lang))
+    if "<!-- translation-status -->" in markdown:
+        table = translation_status_markdown(Path(config.docs_dir), lang)
+        markdown = markdown.replace("<!-- translation-status -->", table)
+    banner = fallback_banner(file_locale, build_locale)
+    if banner:
+        log.info("%s has no %s twin: shown with a fallback banner", page.file.src_uri, lang)
+    else:
+        banner = outdated_banner(page, config)
+        if banner:
+            log.info("%s: outdated translation, shown with a banner", page.file.src_uri)
+    if banner:
+        # after the front matter, before the first heading's body
+        lines = markdown.split("\n")
+        first_heading = next((i for i, line in enumerate(lines) if line.startswith("# ")), -1)
+        lines.insert(first_heading + 1, "\n" + banner)
+        return "\n".join(lines)
+    return markdown
+
+
+def on_page_read_source(page, config):
+    """Fail on malformed front matter: MkDocs itself silently ignores it."""
+    from i18n.pages import front_matter
+
+    path = Path(page.file.abs_src_path)
+    if path.suffix != ".md":
+        return None
+    _, _, problems = front_matter(path.read_text(encoding="utf-8").split("\n"), shown(path))
+    if problems:
+        raise PluginError(str(problems[0]))
+    return None
+
+
+# --------------------------------------------------------------------------
+# Glossary, translation status, outdated translations (i18n/)
+# --------------------------------------------------------------------------
+
+OUTDATED = {
+    "en": (
+        '!!! warning "This translation may be outdated"\n'
+        "    The [Korean original]({link}) changed after this page was translated.\n\n"
+    ),
+    "ko": (
+        '!!! warning "번역이 최신이 아닐 수 있습니다"\n'
+        "    이 페이지를 번역한 뒤 [영어 원문]({link})이 바뀌었습니다.\n\n"
+    ),
+}
+
+
+def glossary_terms():
+    """The glossary, read again whenever the file changes (``mkdocs serve`` keeps this
+    module loaded across rebuilds); a malformed glossary fails the build."""
+    from i18n.glossary import GLOSSARY, GlossaryError, load_glossary
+
+    key = hashlib.sha256(GLOSSARY.read_bytes()).hexdigest()
+    if _glossary.get("key") != key:
+        try:
+            _glossary["terms"] = load_glossary()
+        except GlossaryError as error:
+            raise PluginError(f"glossary:\n{error}") from None
+        _glossary["key"] = key
+    return _glossary["terms"]
+
+
+_glossary: dict = {}  # emptied by every build (on_config): nothing outlives it
+
+
+def on_config(config):
+    _glossary.clear()
+    return config
+
+
+def glossary_markdown(lang: str) -> str:
+    """The glossary page body in ``lang``: one heading per term, same ids in both languages."""
+    other = other_language(lang)
+    label = {"ko": "번역 메모", "en": "Translator's note"}[lang]
+    out = []
+    for term in sorted(glossary_terms(), key=lambda t: t.term(lang).lower()):
+        out.append(f"### {term.term(lang)} ({term.term(other)}) {{ #{term.id} }}\n")
+        out.append(term.definition[lang] + "\n")
+        if term.note.get(lang):
+            out.append(f"*{label}:* {term.note[lang]}\n")
+    return "\n".join(out)
+
+
+def translation_status_markdown(docs: Path, lang: str) -> str:
+    """A table of every page: present in each language, translation state, structure."""
+    from i18n.check import check_all
+
+    head = {
+        "ko": "| 페이지 | 한국어 | English | 번역 | 구조 |",
+        "en": "| Page | 한국어 | English | Translation | Structure |",
+    }[lang]
+    states = {
+        "ko": {
+            "up to date": "최신",
+            "outdated": "오래됨",
+            "no record": "기록 없음",
+            "single": "짝 없음",
+        },
+        "en": {s: s for s in ("up to date", "outdated", "no record", "single")},
+    }[lang]
+    rows = [head, "| --- | :-: | :-: | --- | --- |"]
+    for status in check_all(docs, ROOT, glossary_terms()):
+        ok = "✓" if status.ok else f"✗ ({len(status.problems)})"
+        marks = " | ".join("✓" if status.present[x] else "✗" for x in LANGUAGES)
+        rows.append(f"| `{status.page}` | {marks} | {states[status.translation.state]} | {ok} |")
+    return "\n".join(rows) + "\n"
+
+
+def outdated_banner(page, config) -> str:
+    """A banner in the page's language when it is a translation of a changed source."""
+    from i18n.translation import translation_state
+
+    path = Path(page.file.abs_src_path)
+    docs = Path(config.docs_dir)
+    try:
+        lang, *rest = path.relative_to(docs).parts
+    except ValueError:
+        return ""
+    if lang not in OUTDATED or not rest:
+        return ""
+    other = other_language(lang)
+    twin = docs.joinpath(other, *rest)
+    if not twin.is_file():
+        return ""
+    pair = (path, twin) if lang == "ko" else (twin, path)
+    state = translation_state(*pair)
+    if state.state != "outdated" or state.source == lang:
+        return ""
+    path_in_lang = page.url[len(root(lang)) :] if page.url.startswith(root(lang)) else page.url
+    return OUTDATED[lang].format(link=language_home(config, other) + path_in_lang)
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    lang = build_language(config)
+    if page.file.src_uri.endswith("glossary.md"):
+        return html
+    from i18n.tooltips import add_tooltips
+
+    return add_tooltips(html, glossary_terms(), lang)
