@@ -49,6 +49,9 @@ PRIORITY = {
     "search.on_post_page": -200,
     "search.on_post_template": 100,
     "search.on_post_build": -200,
+    # after i18n's nested builds (inside its on_post_build at -100): the 404 pages
+    # of every language are known, and this sitemap replaces i18n's
+    "seo.on_post_build": -200,
 }
 
 __all__ = [
@@ -64,6 +67,7 @@ __all__ = [
     "page_language",
     "root",
     "shown",
+    "theme_alternates",
 ]
 
 
@@ -96,6 +100,19 @@ def language_home(config, lang: str) -> str:
     """The address of ``lang``'s home page, as the language switch links it (``/en/``)."""
     base = urlsplit(config.site_url or "/").path or "/"
     return base.rstrip("/") + "/" + root(lang)
+
+
+def theme_alternates(config) -> list[dict]:
+    """The language links the theme renders (Material's ``extra.alternate``), to edit in place.
+
+    Read the way the template reads it (attribute first, as Jinja does): the i18n
+    plugin gives each page its own copy as an attribute of ``config.extra``.
+    """
+    extra = config.extra
+    found = getattr(extra, "alternate", None)
+    if found is None and hasattr(extra, "get"):
+        found = extra.get("alternate")
+    return found or []
 
 
 def page_language(page) -> str:

@@ -47,6 +47,7 @@ from docs_build import (
     page_language,
     root,
     shown,
+    theme_alternates,
 )
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -361,7 +362,7 @@ def on_page_context(context, page, config, nav):
     """
     lang = page_language(page)
     path = page.url[len(root(lang)) :] if page.url.startswith(root(lang)) else page.url
-    for alternate in config.extra.get("alternate") or []:  # the list the theme reads
+    for alternate in theme_alternates(config):
         if alternate.get("lang"):
             alternate["link"] = language_home(config, alternate["lang"]) + path
     return context

@@ -22,7 +22,17 @@ import re
 from pathlib import Path
 from urllib.parse import urljoin
 
-from docs_build import DEFAULT, LANGUAGES, build_language, language_home, page_language, root
+from docs_build import (
+    DEFAULT,
+    LANGUAGES,
+    PRIORITY,
+    build_language,
+    language_home,
+    page_language,
+    root,
+    theme_alternates,
+)
+from mkdocs.plugins import event_priority
 
 DEFAULT_LANGUAGE = DEFAULT
 # where each language lives below the site root
@@ -32,14 +42,19 @@ _ALTERNATE = re.compile(r'<link rel="alternate" href="([^"]*)" hreflang="([a-z-]
 
 # 404 output of each language build of this site build, by language. A site
 # build is the Korean build with the English one nested in it (mkdocs-static-i18n),
-# so this is emptied when the default language's build starts.
+# so this is emptied when the outermost build starts (builds are counted).
 _not_found: dict[str, str] = {}
+_depth = [0]
 
 
-def on_config(config):
-    if build_language(config) == DEFAULT_LANGUAGE:
+def on_pre_build(config) -> None:
+    _depth[0] += 1
+    if _depth[0] == 1:
         _not_found.clear()
-    return config
+
+
+def on_build_error(error) -> None:
+    _depth[0] = 0
 
 
 def absolute_alternates(output: str, page_url: str, site_url: str) -> str:
@@ -86,7 +101,7 @@ def on_post_page(output: str, page, config) -> str:
 def on_template_context(context, template_name: str, config):
     """A 404 page has no twin: its language links lead to each language's home."""
     if template_name == "404.html":
-        for alternate in config.extra.get("alternate") or []:  # the list the theme reads
+        for alternate in theme_alternates(config):
             if alternate.get("lang"):
                 alternate["link"] = language_home(config, alternate["lang"])
     return context
@@ -104,7 +119,9 @@ def on_post_template(output: str, template_name: str, config) -> str:
     return _not_found.get(DEFAULT_LANGUAGE, output)
 
 
+@event_priority(PRIORITY["seo.on_post_build"])
 def on_post_build(config) -> None:
+    _depth[0] = max(0, _depth[0] - 1)
     site = Path(config.site_dir)
     for lang, output in _not_found.items():
         target = site / "404.html" if lang == DEFAULT_LANGUAGE else site / lang / "404.html"

@@ -174,16 +174,12 @@ def report(context, base_url):
     return _report
 
 
-@pytest.mark.parametrize("url", PAGES)
-def test_page_loads_cleanly(report, url):
-    r = report(url)
+def check_loads_cleanly(r: Report, url: str) -> None:
     assert r.problems == []
     assert r.lang == language_of(url)
 
 
-@pytest.mark.parametrize("url", PAGES)
-def test_page_is_accessible(report, url):
-    r = report(url)
+def check_accessible(r: Report, url: str) -> None:
     serious = [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
         for v in r.violations
@@ -196,6 +192,27 @@ def test_page_is_accessible(report, url):
             assert HANGUL.search(alt), f"alt text not in Korean on a Korean page: {alt!r}"
         else:
             assert not HANGUL.search(alt), f"Korean alt text on an English page: {alt!r}"
+
+
+# The pages of the default language here; every other language's in
+# tests/test_browser_<lang>.py, so that pytest-xdist's workers load them side by side.
+DEFAULT_PAGES = [url for url in PAGES if language_of(url) == ALL_LANGUAGES[0]]
+
+
+def test_every_page_is_tested_in_one_file():
+    from tests import test_browser_en
+
+    assert sorted(DEFAULT_PAGES + test_browser_en.EN_PAGES) == sorted(PAGES)
+
+
+@pytest.mark.parametrize("url", DEFAULT_PAGES)
+def test_page_loads_cleanly(report, url):
+    check_loads_cleanly(report(url), url)
+
+
+@pytest.mark.parametrize("url", DEFAULT_PAGES)
+def test_page_is_accessible(report, url):
+    check_accessible(report(url), url)
 
 
 # ---------------------------------------------------------------------------
