@@ -19,6 +19,7 @@ import logging
 import os
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
 from docs_build import CACHE, DEFAULT, PRIORITY, ROOT, build_language, content_key
 from mkdocs.exceptions import PluginError
@@ -28,6 +29,19 @@ from mkdocs.structure.files import File, Files
 log = logging.getLogger("mkdocs.hooks.figures")
 
 FIGURE_DIR = "assets/figures"
+# Seconds each figure took to draw from scratch when last measured (make bench
+# refreshes it). Figures are drawn longest first, so that a long one does not
+# start last and hold up the build alone; the cache's own record, from this
+# machine's last build, takes precedence.
+COSTS = Path(__file__).with_name("figure_costs.json")
+
+
+def figure_costs() -> dict[str, float]:
+    costs: dict[str, float] = {}
+    for path in (COSTS, CACHE / "figures" / "costs.json"):
+        if path.exists():
+            costs.update(json.loads(path.read_text(encoding="utf-8")))
+    return costs
 
 
 class Build:
@@ -81,20 +95,27 @@ def render_figures() -> dict[str, dict[str, bytes]]:
             todo: dict[str, list[str]] = {}
             for name, lang in missing:
                 todo.setdefault(name, []).append(lang)
+            costs = figure_costs()
+            longest_first = sorted(todo, key=lambda n: (-costs.get(n, float("inf")), n))
             futures = {
-                name: pool.submit(snippets.draw_figures, registry[name], tuple(langs))
-                for name, langs in todo.items()
+                name: pool.submit(snippets.draw_figures_timed, registry[name], tuple(todo[name]))
+                for name in longest_first
             }
+            measured: dict[str, float] = {}
             for name, future in sorted(futures.items()):
                 try:
-                    svgs = future.result()
+                    svgs, seconds = future.result()
                 except Exception as error:  # a figure that fails must fail the build
                     raise PluginError(f"figure {name!r} ({registry[name]}): {error}") from None
+                measured[name] = round(seconds, 1)
                 for lang, svg in svgs.items():
                     (cache / lang).mkdir(parents=True, exist_ok=True)
                     (cache / lang / name).write_bytes(svg)
             if futures:
                 log.info("Drew %d figures in %.1f s", len(futures), time.perf_counter() - started)
+                record = CACHE / "figures" / "costs.json"
+                known = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
+                record.write_text(json.dumps({**known, **measured}, indent=1), encoding="utf-8")
         manifest.write_text(json.dumps(registry, indent=1), encoding="utf-8")
     return {
         lang: {name: (cache / lang / name).read_bytes() for name in registry} for lang in LANGUAGES
