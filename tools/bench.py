@@ -185,14 +185,9 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         site = Path(tmp) / "site"
         results["build"] = build_times(site)
-        results["build"].update(serve_times())
-        results["build"].update(
-            {
-                k.replace("serve:", "serve-en:"): v
-                for k, v in serve_times({"DOCS_LANGUAGE": "en"}).items()
-            }
-        )
         table("Build", results["build"])
+        results["serve"] = serve_times()
+        table("Preview (make serve, both languages)", results["serve"])
         results["page weight"] = {}
         for url in ["", "activations", "labs/activations", "en", "en/activations"]:
             results["page weight"][url or "/"] = page_weight(site, url)
