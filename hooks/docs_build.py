@@ -34,6 +34,7 @@ from urllib.parse import urlsplit
 
 from i18n.languages import DEFAULT, LANGUAGES, root
 from i18n.languages import other as other_language
+from i18n.yamlfile import shown  # a path relative to the repository, for messages
 
 ROOT = Path(__file__).resolve().parent.parent
 # executed notebooks, drawn figures, search analysis, training results, keyed by
@@ -69,14 +70,6 @@ __all__ = [
     "shown",
     "theme_alternates",
 ]
-
-
-def shown(path: Path) -> str:
-    """A path as a person reads it: relative to the repository when inside it."""
-    try:
-        return path.resolve().relative_to(ROOT).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def content_key(*extra: bytes) -> str:
