@@ -49,7 +49,15 @@ import re
 import time
 from pathlib import Path
 
-from docs_build import CACHE, DEFAULT, LANGUAGES, PRIORITY, ROOT, build_language
+from docs_build import (
+    CACHE,
+    DEFAULT,
+    LANGUAGES,
+    PRIORITY,
+    ROOT,
+    build_language,
+    other_language,
+)
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 
@@ -58,6 +66,7 @@ log = logging.getLogger("mkdocs.hooks.search")
 GLOSSARY = ROOT / "i18n" / "glossary.yml"
 WORKER = "assets/javascripts/search/worker.js"
 FULL_INDEX = re.compile(r"^search_index\.[0-9a-f]{12}\.json$")
+TITLES_INDEX = re.compile(r"^search_titles\.[0-9a-f]{12}\.json$")
 # bump when the segmentation rules below change: the cache is keyed by it
 ANALYSIS_VERSION = "1"
 
@@ -76,7 +85,7 @@ MATERIAL_WORKER = re.compile(
 # Ranking: a reader who types a concept wants the chapter that explains it; the
 # lab, the API reference, the glossary and the corrections appendix mention the
 # same terms and come after it (a title match still brings them first: 용어집).
-SECONDARY = {"labs": 0.5, "reference": 0.5, "glossary": 0.5, "corrections": 0.5}
+SECONDARY = {"labs": 0.25, "reference": 0.25, "glossary": 0.25, "corrections": 0.5}
 
 # Kiwi tags (without the -I/-R irregular marks) whose morphemes carry meaning; the
 # rest (particles J*, endings E*, copula, verb-making suffixes 하/되, punctuation)
@@ -200,24 +209,46 @@ def chunks_of(docs: list[dict], separator: str) -> set[str]:
     return found
 
 
-def glossary(to: str) -> dict[str, list[str]]:
-    """Glossary terms of the other language mapped to this language's terms (lower case)."""
+def _terms():
     from i18n.glossary import GlossaryError, load_glossary
 
     try:
-        terms = load_glossary(GLOSSARY)  # the one loader: errors name file and line
+        return load_glossary(GLOSSARY)  # the one loader: errors name file and line
     except GlossaryError as error:
         raise PluginError(f"glossary:\n{error}") from None
+
+
+def _names(term, lang: str) -> list[str]:
+    """Every name of ``term`` a reader of ``lang`` may type, lower case, spaces collapsed."""
+    names = [term.en, *term.en_also] if lang == "en" else [term.ko, *term.ko_also, *term.ko_avoid]
+    return list(dict.fromkeys(" ".join(html.unescape(n).lower().split()) for n in names))
+
+
+def glossary(to: str) -> dict[str, list[str]]:
+    """Glossary terms of the other language mapped to this language's terms (lower case).
+
+    The other language's names include its variants (``en_also``; ``ko_also`` and
+    ``ko_avoid``, the names a Korean reader may still type).
+    """
     mapping: dict[str, list[str]] = {}
-    for term in terms:
-        english = [term.en, *term.en_also]
-        korean = [term.ko]
-        sources, targets = (english, korean) if to == "ko" else (korean, english)
-        for source in sources:
-            key = " ".join(html.unescape(source).lower().split())
-            mapping.setdefault(key, [])
-            mapping[key] += [t.lower() for t in targets if t.lower() not in mapping[key]]
+    for term in _terms():
+        source = "ko" if to == "en" else "en"
+        targets = _names(term, to)[:1] + (list(term.en_also) if to == "en" else [])
+        for name in _names(term, source) + (_names(term, to)[1:] if to == "ko" else []):
+            mapping.setdefault(name, [])
+            mapping[name] += [t.lower() for t in targets if t.lower() not in mapping[name]]
     return mapping
+
+
+def defining_pages(lang: str) -> list[list]:
+    """``[names, page]`` per glossary term: every name of it in both languages, and the
+    location (under the language root) of the chapter that defines it (``page:``)."""
+    out = []
+    for term in _terms():
+        names = list(dict.fromkeys(_names(term, lang) + _names(term, other_language(lang))))
+        location = "" if term.page == "index" else f"{term.page}/"
+        out.append([names, location])
+    return out
 
 
 # --------------------------------------------------------------------------
@@ -314,41 +345,62 @@ def on_post_build(config) -> None:
     _state["analyser"] = analyser
     for lang, docs in by_lang.items():
         index_config = {**combined["config"], "lang": [lang]}
-        analysis: dict = {"glossary": glossary(lang)}
+        analysis: dict = {"glossary": glossary(lang), "defining": defining_pages(lang)}
+        # the titles index: every entry without its text, answered while the full one builds
+        title_docs = [{**doc, "text": ""} for doc in docs]
+        title_analysis = dict(analysis)
         if lang == "ko":
             pieces = analyser.analyse(chunks_of(docs, index_config["separator"]))
             # one entry per chunk that is not simply one content piece
-            analysis["lexicon"] = [p for _, p in sorted(pieces.items()) if p != [[_.lower()]]]
-        index_config["analysis"] = analysis
+            lexicon = {c: p for c, p in pieces.items() if p != [[c.lower()]]}
+            analysis["lexicon"] = [lexicon[c] for c in sorted(lexicon)]
+            in_titles = chunks_of(title_docs, index_config["separator"])
+            title_analysis["lexicon"] = [lexicon[c] for c in sorted(lexicon) if c in in_titles]
         folder = site / (lang if lang != default else "") / "search"
-        body = json.dumps({**combined, "config": index_config, "docs": docs}, ensure_ascii=False)
-        full = _write_lazy(folder, lang if lang != default else "", index_config, body)
+        bodies = {
+            kind: json.dumps(
+                {**combined, "config": {**index_config, "analysis": a}, "docs": d},
+                ensure_ascii=False,
+            )
+            for kind, a, d in (("full", analysis, docs), ("titles", title_analysis, title_docs))
+        }
+        names = _write_lazy(folder, lang if lang != default else "", index_config, bodies)
         log.info(
-            "search: %s index: %d entries, %d bytes (%s)", lang, len(docs), len(body.encode()), full
-        )
+            "search: %s index: %d entries, %d bytes (%s); titles %d bytes (%s)",
+            lang, len(docs), len(bodies["full"].encode()), names["full"],
+            len(bodies["titles"].encode()), names["titles"],
+        )  # fmt: skip
     log.info("search: indexes written in %.1f s", time.perf_counter() - started)
 
 
-def _write_lazy(folder: Path, prefix: str, index_config: dict, body: str) -> str:
-    """Write the full index under a content-hashed name and the stub Material fetches.
+def _write_lazy(folder: Path, prefix: str, index_config: dict, bodies: dict[str, str]) -> dict:
+    """Write the full and titles indexes under content-hashed names, and the stub Material fetches.
 
-    Returns the full index's file name. ``prefix`` is the language folder
-    (``""`` for the default language): the stub names the full index by its URL
-    relative to the worker (``assets/javascripts/search/``), which is shared.
+    ``bodies``: ``{"full": ..., "titles": ...}``. Returns their file names.
+    ``prefix`` is the language folder (``""`` for the default language): the
+    stub names each index by its URL relative to the worker
+    (``assets/javascripts/search/``), which is shared.
     """
     folder.mkdir(parents=True, exist_ok=True)
-    data = body.encode("utf-8")
-    name = f"search_index.{hashlib.sha256(data).hexdigest()[:12]}.json"
-    for old in folder.glob("search_index.*.json"):  # an earlier build's (mkdocs serve, --dirty)
-        if FULL_INDEX.match(old.name) and old.name != name:
-            old.unlink()
-    (folder / name).write_bytes(data)
+    names = {}
+    for kind, body in bodies.items():
+        data = body.encode("utf-8")
+        stem = "search_index" if kind == "full" else "search_titles"
+        name = f"{stem}.{hashlib.sha256(data).hexdigest()[:12]}.json"
+        pattern = FULL_INDEX if kind == "full" else TITLES_INDEX
+        for old in folder.glob(f"{stem}.*.json"):  # an earlier build's (mkdocs serve, --dirty)
+            if pattern.match(old.name) and old.name != name:
+                old.unlink()
+        (folder / name).write_bytes(data)
+        names[kind] = name
     stub_config = {k: v for k, v in index_config.items() if k != "analysis"}
     depth = WORKER.count("/")  # assets/javascripts/search/worker.js -> ../../../
-    stub_config["full_index"] = "../" * depth + f"{prefix}/" * bool(prefix) + f"search/{name}"
+    base = "../" * depth + f"{prefix}/" * bool(prefix) + "search/"
+    stub_config["full_index"] = base + names["full"]
+    stub_config["titles_index"] = base + names["titles"]
     stub = json.dumps({"config": stub_config, "docs": []}, ensure_ascii=False)
     (folder / "search_index.json").write_text(stub, encoding="utf-8")
-    return name
+    return names
 
 
 def _restore(docs: list[dict], default: list[dict], root: Path) -> list[dict]:

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import posixpath
+import re
 from pathlib import Path
 
 from docs_build import (
     LANGUAGES,
     ROOT,
     build_language,
-    language_home,
     other_language,
     root,
     shown,
@@ -140,13 +141,26 @@ def glossary_markdown(lang: str) -> str:
     """The glossary page body in ``lang``: one heading per term, same ids in both languages."""
     other = other_language(lang)
     label = {"ko": "번역 메모", "en": "Translator's note"}[lang]
+    explained = {"ko": "다루는 장", "en": "Explained in"}[lang]
     out = []
     for term in sorted(glossary_terms(), key=lambda t: t.term(lang).lower()):
         out.append(f"### {term.term(lang)} ({term.term(other)}) {{ #{term.id} }}\n")
         out.append(term.definition[lang] + "\n")
+        out.append(f"*{explained}:* [{page_title(lang, term.page)}]({term.page}.md)\n")
         if term.note.get(lang):
             out.append(f"*{label}:* {term.note[lang]}\n")
     return "\n".join(out)
+
+
+def page_title(lang: str, page: str) -> str:
+    """The first level-1 heading of ``docs/<lang>/<page>.md`` (without its attributes)."""
+    path = ROOT / "docs" / lang / f"{page}.md"
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("# "):
+            return re.sub(r"\s*\{[^}]*\}\s*$", "", line[2:]).strip()
+    raise PluginError(
+        f"{path.relative_to(ROOT).as_posix()}: no level-1 heading for the glossary's link"
+    )
 
 
 def translation_status_markdown(docs: Path, lang: str) -> str:
@@ -195,7 +209,10 @@ def outdated_banner(page, config) -> str:
     if state.state != "outdated" or state.source == lang:
         return ""
     path_in_lang = page.url[len(root(lang)) :] if page.url.startswith(root(lang)) else page.url
-    return OUTDATED[lang].format(link=language_home(config, other) + path_in_lang)
+    # relative to the page, as MkDocs wants links (an absolute one fails a strict build)
+    target = root(other) + path_in_lang
+    link = posixpath.relpath(target or ".", start=page.url or ".")
+    return OUTDATED[lang].format(link=link if link == "." else link + "/")
 
 
 def on_page_content(html: str, page, config, files) -> str:

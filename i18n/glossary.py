@@ -13,8 +13,19 @@ from i18n.pages import Problem
 from i18n.yamlfile import YamlError, compose_yaml
 
 GLOSSARY = Path(__file__).resolve().parent / "glossary.yml"
-FIELDS = {"en", "en_also", "ko", "ko_avoid", "keep_english", "definition", "note"}
-REQUIRED = ("en", "ko", "definition")
+FIELDS = {
+    "en",
+    "en_also",
+    "ko",
+    "ko_also",
+    "ko_avoid",
+    "keep_english",
+    "page",
+    "definition",
+    "note",
+}
+REQUIRED = ("en", "ko", "page", "definition")
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 class GlossaryError(Exception):
@@ -34,7 +45,9 @@ class Term:
     ko: str
     definition: dict[str, str]
     line: int
+    page: str = ""
     en_also: tuple[str, ...] = ()
+    ko_also: tuple[str, ...] = ()
     ko_avoid: tuple[str, ...] = ()
     keep_english: bool = False
     note: dict[str, str] = field(default_factory=dict)
@@ -111,6 +124,22 @@ def load_glossary(path: Path = GLOSSARY, shown: str | None = None) -> list[Term]
                     Problem(shown, lines.get(key, line), f"entry {label!r}: empty {key}")
                 )
                 entry_ok = False
+        if entry_ok:
+            page = data["page"].strip()
+            missing = [
+                f"docs/{lang}/{page}.md"
+                for lang in LANGUAGES
+                if not (DOCS / lang / f"{page}.md").is_file()
+            ]
+            if missing:
+                problems.append(
+                    Problem(
+                        shown,
+                        lines["page"],
+                        f"entry {label!r}: page {page!r} is not a page ({', '.join(missing)} missing)",
+                    )
+                )
+                entry_ok = False
         if not entry_ok:
             continue
         for lang in ("en", "ko"):
@@ -131,7 +160,9 @@ def load_glossary(path: Path = GLOSSARY, shown: str | None = None) -> list[Term]
                 ko=data["ko"].strip(),
                 definition={k: str(v).strip() for k, v in data["definition"].items()},
                 line=line,
+                page=data["page"].strip(),
                 en_also=tuple(data.get("en_also") or ()),
+                ko_also=tuple(data.get("ko_also") or ()),
                 ko_avoid=tuple(data.get("ko_avoid") or ()),
                 keep_english=bool(data.get("keep_english", False)),
                 note={k: str(v).strip() for k, v in (data.get("note") or {}).items()},

@@ -199,3 +199,24 @@ def test_tooltips_escape_definitions_and_match_english_plurals():
     assert '<abbr title="The S-shaped function 1/(1+e^-x)' in out
     assert ">Sigmoid</abbr>s" in out
     assert "<a>sigmoid</a>" in out
+
+
+@pytest.mark.parametrize(("url", "link"), [("en/page/", "../../page/"), ("en/", "../")])
+def test_outdated_banner_links_the_twin_relatively(docs, url, link):
+    """The banner's link is relative: an absolute one ('/page/') fails a strict build."""
+    from types import SimpleNamespace
+
+    from tests.hookload import load_hook
+
+    translations = load_hook("translations")
+    name = "index.md" if url == "en/" else "page.md"
+    if name != "page.md":
+        for folder in ("ko", "en"):
+            shutil.copy(docs / folder / "page.md", docs / folder / name)
+        main(["stamp", str(docs / "en" / name)])
+    ko = docs / "ko" / name
+    ko.write_text(ko.read_text(encoding="utf-8") + "\n새 문단입니다.\n", encoding="utf-8")
+    page = SimpleNamespace(url=url, file=SimpleNamespace(abs_src_path=str(docs / "en" / name)))
+    banner = translations.outdated_banner(page, SimpleNamespace(docs_dir=str(docs)))
+    assert f"]({link})" in banner, banner
+    assert "](/" not in banner

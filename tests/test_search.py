@@ -26,15 +26,19 @@ from tools.search_eval import (
     SearchBox,
     full_index,
     full_index_path,
+    generated_queries,
     load_queries,
     recall,
     root_url,
+    within,
 )
 
 pytestmark = pytest.mark.build
 
 RECALL_AT_5 = 0.95
+RECALL_AT_1 = 0.85
 QUERIES = load_queries()
+GENERATED = generated_queries()
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +70,84 @@ def test_recall_at_5(site_runs, lang):
     assert len(outcomes) >= (60 if lang == "ko" else 30)
     assert recall(outcomes, 5) >= RECALL_AT_5, misses
     assert not site_runs["site"]["errors"][lang]
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_recall_at_1(site_runs, lang):
+    """The page a query is for comes first, for most queries (the goal of the ranking)."""
+    outcomes = _outcomes(site_runs["site"], lang)
+    misses = [(o.query.q, o.query.pages, o.results[:3]) for o in outcomes if o.rank != 1]
+    assert recall(outcomes, 1) >= RECALL_AT_1, misses
+
+
+def test_recall_at_1_can_fail(site_runs):
+    """The check can fail: Material's default ranking, on the same site, does."""
+    for lang in ("ko", "en"):
+        assert recall(_outcomes(site_runs["default"], lang), 1) < RECALL_AT_1, lang
+
+
+def _relevant(outcome: Outcome, k: int = 5) -> int:
+    prefix = "" if outcome.query.lang == "ko" else f"{outcome.query.lang}/"
+    return len({prefix + p for p in outcome.query.pages} & set(outcome.results[:k]))
+
+
+def test_never_fewer_relevant_results_than_material(site_runs):
+    """No query of the set finds fewer of its pages in the first five than Material's default."""
+    default = {(o.query.lang, o.query.q): o for o in site_runs["default"]["outcomes"]}
+    worse = [
+        (o.query.lang, o.query.q, o.results[:5], default[(o.query.lang, o.query.q)].results[:5])
+        for o in site_runs["site"]["outcomes"]
+        if _relevant(o) < _relevant(default[(o.query.lang, o.query.q)])
+    ]
+    assert not worse, worse
+
+
+def test_fewer_relevant_results_are_caught(site_runs):
+    """The comparison can fail: the site's results with its pages dropped count fewer."""
+    outcome = next(o for o in site_runs["site"]["outcomes"] if o.rank == 1)
+    dropped = Outcome(outcome.query, [r for r in outcome.results if r != outcome.results[0]], 0)
+    assert _relevant(dropped) < _relevant(outcome)
+
+
+@pytest.fixture(scope="module")
+def generated_run(browser, base_url, site):
+    """The checks made from the site itself (glossary names, headings), this site's search."""
+    return search_eval.run(browser, base_url, site, "site", GENERATED)
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_glossary_names_find_their_chapter(generated_run, lang):
+    """Every name of every glossary term, in either language, finds the chapter that
+    defines it in the first three results (the defining chapter first, as a rule)."""
+    outcomes = [o for o in generated_run["outcomes"] if o.query.lang == lang]
+    terms = [o for o in outcomes if o.query.kind == "glossary"]
+    assert len(terms) >= 150
+    misses = [(o.query.q, o.query.pages, o.results[:3]) for o in terms if not within(o, 3)]
+    assert not misses, misses
+    assert recall(terms, 1) >= 0.95
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_headings_find_their_section(generated_run, lang):
+    """Every heading of a written page (one that no other page shares) finds its section
+    in the first three results."""
+    outcomes = [o for o in generated_run["outcomes"] if o.query.lang == lang]
+    headings = [o for o in outcomes if o.query.kind == "heading"]
+    assert len(headings) >= 100 and any(o.query.section for o in headings)
+    misses = [
+        (o.query.q, o.query.pages, o.query.section, o.results[:3])
+        for o in headings
+        if not within(o, 3)
+    ]
+    assert not misses, misses
+    assert not generated_run["errors"][lang]
+
+
+def test_a_section_check_can_fail(generated_run):
+    """The section check can fail: the same results checked for the wrong section."""
+    outcome = next(o for o in generated_run["outcomes"] if o.query.section and within(o, 3))
+    wrong = Query(outcome.query.lang, outcome.query.q, outcome.query.pages, "heading", "no-such-id")
+    assert not within(Outcome(wrong, outcome.results, 0, outcome.groups), 3)
 
 
 def test_material_default_fails_the_same_check(site_runs):
@@ -186,8 +268,15 @@ def test_stub_indexes(site):
         assert re.fullmatch(r"search_index\.[0-9a-f]{12}\.json", full.name)
         config = json.loads(full.read_text(encoding="utf-8"))["config"]
         assert {k: v for k, v in config.items() if k != "analysis"} == {
-            k: v for k, v in stub["config"].items() if k != "full_index"
+            k: v for k, v in stub["config"].items() if k not in ("full_index", "titles_index")
         }
+        # the titles index: the same entries without their text, a small part of the size
+        titles_path = (path.parent / stub["config"]["titles_index"].rsplit("/", 1)[1]).resolve()
+        assert re.fullmatch(r"search_titles\.[0-9a-f]{12}\.json", titles_path.name)
+        titles = json.loads(titles_path.read_text(encoding="utf-8"))
+        docs = json.loads(full.read_text(encoding="utf-8"))["docs"]
+        assert [{**d, "text": ""} for d in docs] == titles["docs"]
+        assert titles_path.stat().st_size < full.stat().st_size / 4
 
 
 def test_a_full_index_is_not_taken_for_a_stub(site, tmp_path):
@@ -204,12 +293,14 @@ def test_a_full_index_is_not_taken_for_a_stub(site, tmp_path):
 # --------------------------------------------------------------------------
 
 
-def _indexes_with_docs(urls: list[str], site, base_url: str) -> list[str]:
-    """The search indexes among the requested ``urls`` that hold documents (a stub holds none)."""
+def _indexes_with_docs(urls: list[str], site, base_url: str, titles: bool = False) -> list[str]:
+    """The search indexes among the requested ``urls`` that hold documents (a stub holds none);
+    the titles index too when ``titles``."""
     found = []
+    kinds = "index|titles" if titles else "index"
     for url in urls:
         path = urlsplit(url).path[len(urlsplit(base_url).path) :]
-        if re.search(r"(^|/)search/search_index[^/]*\.json$", path):
+        if re.search(rf"(^|/)search/search_({kinds})[^/]*\.json$", path):
             if json.loads((site / path).read_text(encoding="utf-8"))["docs"]:
                 found.append(path)
     return found
@@ -255,8 +346,37 @@ def test_full_index_loads_on_intent_only(browser, base_url, site, lang, query, h
             expect(results.first).to_be_visible(timeout=30_000)
             paths = [urlsplit(h).path for h in results.evaluate_all("as => as.map(a => a.href)")]
         assert any(p.endswith("/activations/") for p in paths[:5]), paths
+        page.wait_for_function("document.documentElement.dataset.searchIndex === 'full'")
         wanted = full_index_path(site, site / ("en" if lang == "en" else ""))
         assert _indexes_with_docs(urls, site, base_url) == [str(wanted.relative_to(site.resolve()))]
+        # the titles index came first (when the page was idle, or on the way to the full one)
+        loaded = _indexes_with_docs(urls, site, base_url, titles=True)
+        assert len(loaded) == 2 and re.search(
+            r"search/search_titles\.[0-9a-f]{12}\.json$", loaded[0]
+        )
         assert not errors, errors
+    finally:
+        context.close()
+
+
+def test_titles_answer_while_the_full_index_builds(browser, base_url, site):
+    """The first query is answered from the titles index, then again from the full one."""
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(root_url(base_url, "ko") + "numpy/", wait_until="networkidle")
+        # idle after loading: the small titles index is loaded, the full one is not
+        page.wait_for_function("document.documentElement.dataset.searchIndex === 'titles'")
+        first = page.evaluate(TYPE_QUERY, ["활성화 함수", True])
+        assert page.evaluate("document.documentElement.dataset.searchIndex") == "titles"
+        assert first["results"], first
+        assert urlsplit(first["results"][0]).path.endswith("/activations/"), first
+        # the full index answers the same query again, and every query after it
+        page.wait_for_function("document.documentElement.dataset.searchIndex === 'full'")
+        expect(page.locator(".md-search-result__item").first).to_be_visible()
+        texts = page.locator(".md-search-result__item").first.inner_text()
+        assert "비선형" in texts or "활성화" in texts
+        again = page.evaluate(TYPE_QUERY, ["기울기가 사라지는", False])
+        assert any(urlsplit(r).path.endswith("/activations/") for r in again["results"][:3]), again
     finally:
         context.close()

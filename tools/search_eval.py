@@ -65,6 +65,7 @@ class Query:
     q: str
     pages: list[str]
     kind: str = "plain"
+    section: str = ""  # a heading's id: the result must show that section of the page
 
 
 @dataclass
@@ -72,12 +73,20 @@ class Outcome:
     query: Query
     results: list[str]  # page paths from the site root, in display order
     ms: float
+    groups: list[list[str]] = field(default_factory=list)  # every link of each result, in order
     rank: int | None = field(init=False)
+    section_rank: int | None = field(init=False)  # the result that links the section
 
     def __post_init__(self) -> None:
         prefix = "" if self.query.lang == DEFAULT_LANGUAGE else f"{self.query.lang}/"
         wanted = {prefix + page for page in self.query.pages}
         self.rank = next((i + 1 for i, r in enumerate(self.results) if r in wanted), None)
+        self.section_rank = self.rank
+        if self.query.section:
+            targets = {f"{page}#{self.query.section}" for page in wanted}
+            self.section_rank = next(
+                (i + 1 for i, links in enumerate(self.groups) if targets & set(links)), None
+            )
 
 
 def load_queries(path: Path = QUERIES) -> list[Query]:
@@ -87,6 +96,67 @@ def load_queries(path: Path = QUERIES) -> list[Query]:
         for entry in entries:
             pages = entry["page"] if isinstance(entry["page"], list) else [entry["page"]]
             queries.append(Query(lang, str(entry["q"]), pages, entry.get("kind", "plain")))
+    return queries
+
+
+# pages whose text is generated from data, not written: their headings are not checked
+GENERATED_PAGES = {"glossary", "translation-status"}
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+HEADING_ID = re.compile(r"\s*\{[^}]*#([\w-]+)[^}]*\}\s*$")
+
+
+def heading_text(markdown: str) -> str:
+    """A heading as a reader sees it: no attributes, code marks, links, emphasis or math."""
+    text = HEADING_ID.sub("", markdown)
+    text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", text)
+    text = re.sub(r"\$[^$]*\$", " ", text)
+    return " ".join(re.sub(r"[`*_]", "", text).split())
+
+
+def generated_queries(docs: Path = DOCS) -> list[Query]:
+    """Checks made from the site itself rather than written by hand.
+
+    * ``glossary``: every name of every glossary term (``en``, ``en_also``; ``ko``,
+      ``ko_also``, ``ko_avoid``), typed in either language's search, must find
+      the chapter that defines it (its ``page:``);
+    * ``heading``: every heading of every written page (not the generated
+      glossary and status pages) must find its section. A heading text that
+      two pages of a language share (``요약``, ``Summary``) names no one
+      section and is left out.
+    """
+    from i18n.glossary import load_glossary
+    from i18n.languages import LANGUAGES
+    from i18n.languages import other as other_language
+    from i18n.pages import markdown_headings
+
+    terms = load_glossary()
+
+    def names(term, lang: str) -> list[str]:
+        if lang == "en":
+            return [term.en, *term.en_also]
+        return [term.ko, *term.ko_also, *term.ko_avoid]
+
+    queries: list[Query] = []
+    for lang in LANGUAGES:
+        for term in terms:
+            page = "" if term.page == "index" else f"{term.page}/"
+            for name in dict.fromkeys(names(term, lang) + names(term, other_language(lang))):
+                queries.append(Query(lang, name, [page], "glossary"))
+        found: dict[str, list[tuple[str, str]]] = {}
+        for path in sorted((docs / lang).glob("*.md")):
+            if path.stem in GENERATED_PAGES:
+                continue
+            page = "" if path.stem == "index" else f"{path.stem}/"
+            for hashes, raw in markdown_headings(path.read_text(encoding="utf-8")):
+                match = HEADING_ID.search(raw)
+                text = heading_text(raw)
+                if text:
+                    section = "" if len(hashes) == 1 or not match else match.group(1)
+                    found.setdefault(text.lower(), []).append((page, section, text))
+        for places in found.values():
+            if len({page for page, _, _ in places}) == 1:
+                page, section, text = places[0]
+                queries.append(Query(lang, text, [page], "heading", section))
     return queries
 
 
@@ -210,16 +280,17 @@ TYPE_QUERY = """async ([query, focus]) => {
     await done;
   };
   if (input.value !== "") await type("");
-  if (query === "") return { ms: 0, at: performance.now(), results: [], meta: meta.textContent };
+  if (query === "") return { ms: 0, at: performance.now(), results: [], groups: [], meta: meta.textContent };
   const start = performance.now();
   if (focus) input.focus();
   await type(query);
   await new Promise((resolve) => setTimeout(resolve, 0));  // let the list render
   const at = performance.now();
   const ms = at - start;
-  const results = [...list.querySelectorAll(":scope > li.md-search-result__item")].map(
-    (li) => li.querySelector("a").href);
-  return { ms, at, results, meta: meta.textContent };
+  const items = [...list.querySelectorAll(":scope > li.md-search-result__item")];
+  const results = items.map((li) => li.querySelector("a").href);
+  const groups = items.map((li) => [...li.querySelectorAll("a")].map((a) => a.href));
+  return { ms, at, results, groups, meta: meta.textContent };
 }"""
 
 
@@ -227,6 +298,12 @@ def page_path(href: str, base_url: str) -> str:
     """A result link as a page path from the site root (``en/activations/``)."""
     path = urlsplit(href).path
     return path[len(urlsplit(base_url).path) :]
+
+
+def link_path(href: str, base_url: str) -> str:
+    """A result link as a path from the site root with its section (``en/numpy/#views``)."""
+    fragment = urlsplit(href).fragment
+    return page_path(href, base_url) + (f"#{fragment}" if fragment else "")
 
 
 class SearchBox:
@@ -254,6 +331,15 @@ class SearchBox:
         result = self.search(FIRST_QUERY.get(lang, "a"), focus=True)
         self.first_ms = result["ms"]
         self.first_paths = result["paths"]
+        # this site answers from a titles index first: wait until the full one answers
+        self.full_ms = None
+        if page.query_selector('script[src$="search/intent.js"]'):
+            page.wait_for_function(
+                "document.documentElement.dataset.searchIndex === 'full'",
+                polling=10,
+                timeout=30_000,
+            )
+            self.full_ms = page.evaluate("performance.now()") - (result["at"] - result["ms"])
         self.first_requests = self.requests[len(self.load_requests) :]
 
     def _console(self, message) -> None:
@@ -263,6 +349,9 @@ class SearchBox:
     def search(self, query: str, focus: bool = False) -> dict:
         result = self.page.evaluate(TYPE_QUERY, [query, focus])
         result["paths"] = [page_path(href, self.base_url) for href in result["results"]]
+        result["groups"] = [
+            [link_path(href, self.base_url) for href in links] for links in result["groups"]
+        ]
         return result
 
 
@@ -281,12 +370,13 @@ def run(browser: Browser, base_url: str, site: Path, mode: str, queries: list[Qu
             }
         for query in queries:
             result = boxes[query.lang].search(query.q)
-            outcomes.append(Outcome(query, result["paths"], result["ms"]))
+            outcomes.append(Outcome(query, result["paths"], result["ms"], result["groups"]))
     finally:
         context.close()
     return {
         "outcomes": outcomes,
         "first_ms": {lang: box.first_ms for lang, box in boxes.items()},
+        "full_ms": {lang: box.full_ms for lang, box in boxes.items()},
         "errors": {lang: box.errors for lang, box in boxes.items()},
         "bytes": transferred,
     }
@@ -328,6 +418,8 @@ def summary(results: dict[str, dict]) -> dict:
                 "median_ms": round(statistics.median(times), 1),
                 "max_ms": round(times[-1], 1),
                 "focus_to_results_ms": round(result["first_ms"][lang], 1),
+                "focus_to_full_index_ms": result["full_ms"][lang]
+                and round(result["full_ms"][lang]),
                 "page_load_gzip_bytes": sum(result["bytes"][lang]["load"].values()),
                 "first_search_gzip_bytes": sum(result["bytes"][lang]["first"].values()),
             }
@@ -352,7 +444,10 @@ def report(results: dict[str, dict], out=sys.stdout) -> None:
     )
     for mode, result in results.items():
         for lang, phases in result["bytes"].items():
-            print(f"  {mode}/{lang}: focus to results {result['first_ms'][lang]:.0f} ms", file=out)
+            full = result["full_ms"][lang]
+            print(f"  {mode}/{lang}: focus to results {result['first_ms'][lang]:.0f} ms"
+                  + (f" (titles index; the full index answers from {full:.0f} ms)" if full else ""),
+                  file=out)  # fmt: skip
             for phase, label in (("load", "page load"), ("first", "first search")):
                 sizes = phases[phase]
                 files = ", ".join(f"{Path(p).name} {b}" for p, b in sorted(sizes.items()))
@@ -365,6 +460,32 @@ def report(results: dict[str, dict], out=sys.stdout) -> None:
             print(
                 f"  {o.query.q!r} -> {o.query.pages} got {o.results[:3]} (rank {o.rank})", file=out
             )
+
+
+def within(outcome: Outcome, k: int) -> bool:
+    """The query found its page (and, for a heading, its section) in the first ``k`` results."""
+    return outcome.section_rank is not None and outcome.section_rank <= k
+
+
+def generated_report(outcomes: list[Outcome], out=sys.stdout, k: int = 3) -> dict:
+    """Share of the generated checks met (top ``k``), per language and kind; the misses."""
+    table: dict[str, dict] = {}
+    for o in outcomes:
+        row = table.setdefault(f"{o.query.lang} {o.query.kind}", {"n": 0, "top1": 0, f"top{k}": 0})
+        row["n"] += 1
+        row["top1"] += within(o, 1)
+        row[f"top{k}"] += within(o, k)
+    print(f"\ngenerated checks (glossary names -> defining chapter; headings -> section), top {k}",
+          file=out)  # fmt: skip
+    for name, row in sorted(table.items()):
+        print(f"  {name:<14} {row['n']:>4}  top 1 {row['top1'] / row['n']:>6.1%}"
+              f"  top {k} {row[f'top{k}'] / row['n']:>6.1%}", file=out)  # fmt: skip
+    for o in outcomes:
+        if not within(o, k):
+            wanted = o.query.pages[0] + (f"#{o.query.section}" if o.query.section else "")
+            print(f"  miss {o.query.lang} {o.query.kind}: {o.query.q!r} -> {wanted}"
+                  f" got {o.results[:3]}", file=out)  # fmt: skip
+    return table
 
 
 def _by_lang(outcomes: list[Outcome]) -> dict[str, list[Outcome]]:
@@ -397,11 +518,14 @@ def main(argv: list[str] | None = None) -> int:
     with built_site(args.site) as site, serve(site) as base_url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         results = {mode: run(browser, base_url, site, mode, queries) for mode in args.mode or MODES}
+        generated = run(browser, base_url, site, "site", generated_queries())
         browser.close()
     report(results)
+    generated_table = generated_report(generated["outcomes"])
     if args.json:
         data = {
             "summary": summary(results),
+            "generated": generated_table,
             "outcomes": {
                 mode: [
                     {"lang": o.query.lang, "q": o.query.q, "pages": o.query.pages,

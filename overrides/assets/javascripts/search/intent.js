@@ -1,11 +1,16 @@
 // Search intent: tells the search worker (worker.js) that the reader is about
-// to search, so it fetches and builds the full index before the first query.
+// to search, so it fetches and builds the full index before the first query;
+// and, when the page is idle after loading, that it may load the small titles
+// index that answers while the full one builds.
 //
 // Material's bundle fetches search/search_index.json on every page load;
 // hooks/search.py makes that file a stub, and the worker loads the full index
 // only when this script says so (or at the first query at the latest). The
 // signals: focus on the search box (also what the / s f shortcuts do), and a
 // pointer or touch on the search box or its header icon.
+//
+// It also shows which index answers queries, as <html data-search-index>:
+// "titles" while the full index builds, then "full".
 //
 // This script runs before Material's bundle (hooks/search.py puts it there): it
 // wraps the Worker constructor until Material has created the search worker,
@@ -14,6 +19,7 @@
 
 (() => {
   const INTENT = "search-intent"; // the message worker.js listens for
+  const INDEX = "search-index"; // the message worker.js posts when an index is built
   const NativeWorker = window.Worker;
   if (typeof NativeWorker !== "function") return;
 
@@ -26,10 +32,26 @@
       if (worker === null && /\/search\/worker\.js$/.test(new URL(url, location.href).pathname)) {
         worker = this;
         window.Worker = NativeWorker;
+        // which index answers: "titles" at first, then "full" (worker.js)
+        this.addEventListener("message", (event) => {
+          const message = event.data;
+          if (message && message.type === INDEX) document.documentElement.dataset.searchIndex = message.data;
+        });
         if (wanted) this.postMessage({ type: INTENT });
       }
     }
   };
+
+  // When the page is idle after loading, the worker loads the small titles index
+  // (not the full one), unless the reader asked the browser to save data.
+  const PREPARE = "search-prepare";
+  const connection = navigator.connection || {};
+  if (!connection.saveData && !/(^|-)2g$/.test(connection.effectiveType || "")) {
+    const idle = window.requestIdleCallback || ((callback) => setTimeout(callback, 1000));
+    const prepare = () => idle(() => worker && worker.postMessage({ type: PREPARE }), { timeout: 5000 });
+    if (document.readyState === "complete") prepare();
+    else window.addEventListener("load", prepare, { once: true });
+  }
 
   const EVENTS = ["focusin", "pointerover", "touchstart", "keydown"];
   const intent = () => {
