@@ -136,7 +136,8 @@ def load_glossary(path: Path = GLOSSARY, shown: str | None = None) -> list[Term]
                     Problem(
                         shown,
                         lines["page"],
-                        f"entry {label!r}: page {page!r} is not a page ({', '.join(missing)} missing)",
+                        f"entry {label!r}: page {page!r} is not a page"
+                        f" ({', '.join(missing)} missing)",
                     )
                 )
                 entry_ok = False

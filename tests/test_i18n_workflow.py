@@ -66,11 +66,16 @@ def test_the_glossary_loads():
         ("- en: x\n  ko: 엑스\n", "entry 'x': definition lacks ko, en"),
         ("- en: ''\n  ko: 엑스\n  definition: {ko: a, en: b}\n", "empty en"),
         (
-            "- en: x\n  ko: 엑스\n  definition: {ko: a, en: b}\n"
-            "- en: X\n  ko: 와이\n  definition: {ko: a, en: b}\n",
+            "- en: x\n  ko: 엑스\n  page: numpy\n  definition: {ko: a, en: b}\n"
+            "- en: X\n  ko: 와이\n  page: numpy\n  definition: {ko: a, en: b}\n",
             "duplicate en term 'X' (first at line 1)",
         ),
         ("- en: x\n  ko: 엑스\n  definition: {ko: a, en: b}\n  defintion: c\n", "unknown field"),
+        ("- en: x\n  ko: 엑스\n  definition: {ko: a, en: b}\n", "entry 'x': empty page"),
+        (
+            "- en: x\n  ko: 엑스\n  page: numpyy\n  definition: {ko: a, en: b}\n",
+            ":3: entry 'x': page 'numpyy' is not a page (docs/ko/numpyy.md, docs/en/numpyy.md",
+        ),
         ("- en: x\n  ko: [엑스\n", "not valid YAML"),
         ("en: x\n", "must be a list"),
     ],

@@ -280,7 +280,8 @@ TYPE_QUERY = """async ([query, focus]) => {
     await done;
   };
   if (input.value !== "") await type("");
-  if (query === "") return { ms: 0, at: performance.now(), results: [], groups: [], meta: meta.textContent };
+  if (query === "")
+    return { ms: 0, at: performance.now(), results: [], groups: [], meta: meta.textContent };
   const start = performance.now();
   if (focus) input.focus();
   await type(query);
