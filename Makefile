@@ -74,7 +74,7 @@ format: $(STAMP)  ## Format with ruff.
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
 
-bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Measure build/test/example times, page weight, Lighthouse scores (npm ci's Lighthouse once).
+bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Measure build/test/example times, page weight, search recall and latency, Lighthouse on every page (npm ci once).
 	$(BIN)/python -m tools.bench
 
 search-bench: $(STAMP) $(CHROMIUM) $(CJK_FONT)  ## Search recall@1/@5 (this site vs Material's default), latency, bytes; builds the site.

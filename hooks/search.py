@@ -18,14 +18,20 @@ What this hook does, after i18n has written the combined index:
    is added before Material's bundle (it tells the worker when the reader is
    about to search).
 3. Loads the index only when the reader is about to search: the full index
-   goes to ``search/search_index.<hash>.json``, and ``search/search_index.json``
+   goes to ``search/search_index.<hash>.json``, a titles index (the same
+   entries without their text, and the analysis of their words) to
+   ``search/search_titles.<hash>.json``, and ``search/search_index.json``
    (which Material's bundle fetches on every page load) becomes a stub: the
-   config without the analysis, no documents, and ``config.full_index``, the
-   full index's URL relative to the worker. The worker answers Material at
-   once and fetches the full index on the first sign of intent (focus on the
-   search box, a pointer on it, the ``/`` and ``s`` shortcuts) or at the first
-   query at the latest.
-4. Analyses each Korean eojeol of the index with Kiwi (kiwipiepy), and ships
+   config without the analysis, no documents, and ``config.full_index`` and
+   ``config.titles_index``, URLs relative to the worker. The worker answers
+   Material at once, loads the titles index when the page is idle, and
+   fetches the full index on the first sign of intent (focus on the search
+   box, a pointer on it, the ``/`` and ``s`` shortcuts) or at the first query
+   at the latest, building it in a second worker while the titles answer.
+4. Ships the glossary to the worker: each term's names in both languages
+   (``en``, ``en_also``, ``ko``, ``ko_also``, ``ko_avoid``) and the chapter that
+   defines it (``page:``), which ranks first for any of them.
+5. Analyses each Korean eojeol of the index with Kiwi (kiwipiepy), and ships
    the result in the index's ``config.analysis``: for every chunk the browser
    will tokenize, its segmentation into contiguous pieces (content / particle
    or ending) and the stems each content piece also stands for (``사라진`` →

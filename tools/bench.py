@@ -1,4 +1,4 @@
-"""Measure build time, test time, page weight and example run times (``make bench``).
+"""Measure builds, tests, page weight, search, Lighthouse and examples (``make bench``).
 
 Numbers live here, not in the tests: the tests check behaviour. Prints one table
 per measurement; ``--json FILE`` also writes them for a report.
@@ -174,10 +174,44 @@ def table(title: str, rows: dict, fmt: str = "{:.1f}") -> None:
         print(f"  {key:<{width}}  {shown}")
 
 
+def search_times(site: Path) -> dict:
+    """Search recall@1/@5 (this site's and Material's default), the checks generated from
+    the glossary and the headings, and the first query's latency, in Chromium."""
+    from playwright.sync_api import sync_playwright
+
+    from tools import search_eval
+    from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, serve
+
+    print("\nSearch (tools/search_eval.py: typed into the site's search box in Chromium)")
+    with serve(site) as base_url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        queries = search_eval.load_queries()
+        runs = {
+            mode: search_eval.run(browser, base_url, site, mode, queries)
+            for mode in search_eval.MODES
+        }
+        generated = search_eval.run(
+            browser, base_url, site, "site", search_eval.generated_queries()
+        )
+        browser.close()
+    search_eval.report(runs)
+    return {
+        "summary": search_eval.summary(runs),
+        "generated": search_eval.generated_report(generated["outcomes"]),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--skip-tests", action="store_true", help="do not time the test suite")
     parser.add_argument("--skip-lighthouse", action="store_true", help="do not run Lighthouse")
+    parser.add_argument(
+        "--lighthouse-runs",
+        type=int,
+        default=3,
+        help="Lighthouse runs per page (the median is shown)",
+    )
+    parser.add_argument("--skip-search", action="store_true", help="do not measure search")
     parser.add_argument("--json", type=Path, help="also write the numbers to this file")
     args = parser.parse_args()
 
@@ -196,10 +230,12 @@ def main() -> int:
             print(f"  /{url.strip('/') + '/' if url != '/' else ''}"
                   f"  {row['files']} files, {row['bytes'] / 1024:.0f} KB, "
                   f"{row['gzip bytes'] / 1024:.0f} KB gzip")  # fmt: skip
+        if not args.skip_search:
+            results["search"] = search_times(site)
         if not args.skip_lighthouse:
             from tools import lighthouse
 
-            results["lighthouse"] = lighthouse.audit(site, LIGHTHOUSE_PORT)
+            results["lighthouse"] = lighthouse.audit(site, LIGHTHOUSE_PORT, args.lighthouse_runs)
             lighthouse.print_table(results["lighthouse"])
     results["examples"] = example_times()
     table("Page examples (s)", results["examples"])
