@@ -10,6 +10,11 @@ kernels; each language's build then adds its own copies as
 
 A training result a figure needs comes from ``snippets.cache`` (``@disk_cache``),
 so the figures, the pages' examples and the labs train each model once.
+
+On the pages (``on_page_content``), each drawn figure's ``<img>`` gets its size
+(``width``/``height`` from the SVG, so its box is reserved before it loads), and
+every image after the first section heading loads lazily: a phone fetches and
+decodes a chapter's figures as the reader scrolls to them, not with the page.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import re
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -50,6 +56,7 @@ class Build:
     def __init__(self) -> None:
         self.pool = ThreadPoolExecutor(max_workers=1)
         self.figures: Future = self.pool.submit(render_figures)
+        self.sizes: dict[str, tuple[int, int]] = {}  # figure name -> CSS pixels
 
 
 _build: Build | None = None  # replaced by every build (on_config): nothing outlives it
@@ -143,4 +150,50 @@ def on_files(files: Files, config) -> Files:
         figure = File.generated(config, f"{FIGURE_DIR}/{name}", content=svg)
         figure.dest_uri = f"{prefix}{FIGURE_DIR}/{name}"
         files.append(figure)
+        size = svg_size(svg)
+        if size:
+            _build.sizes[name] = size
     return files
+
+
+SVG_ROOT = re.compile(rb"<svg\b[^>]*>", re.S)
+SVG_LENGTH = re.compile(r"^\s*([0-9.]+)\s*(pt|px)?\s*$")
+IMG = re.compile(r"<img\b([^>]*?)\s*/?>", re.S)
+PX_PER = {"pt": 4 / 3, "px": 1.0, None: 1.0}
+
+
+def svg_size(svg: bytes) -> tuple[int, int] | None:
+    """The width and height of an SVG in CSS pixels (matplotlib writes them in pt)."""
+    root = SVG_ROOT.search(svg)
+    if not root:
+        return None
+    tag = root.group().decode("utf-8", "replace")
+    found = {}
+    for key in ("width", "height"):
+        value = re.search(rf'\s{key}="([^"]+)"', tag)
+        length = value and SVG_LENGTH.match(value.group(1))
+        if not length:
+            return None
+        found[key] = round(float(length.group(1)) * PX_PER[length.group(2)])
+    return found["width"], found["height"]
+
+
+def sized_and_lazy(html: str, sizes: dict[str, tuple[int, int]]) -> str:
+    """Give figures their size, and images after the first ``<h2>`` lazy loading."""
+    first_section = html.find("<h2")
+
+    def fix(match: re.Match) -> str:
+        attrs = match.group(1)
+        src = re.search(r'\ssrc="([^"]+)"', attrs)
+        name = src and src.group(1).rsplit("/", 1)[-1]
+        if src and f"{FIGURE_DIR}/" in src.group(1) and name in sizes and " width=" not in attrs:
+            attrs += ' width="{}" height="{}"'.format(*sizes[name])
+        if 0 <= first_section < match.start() and " loading=" not in attrs:
+            attrs += ' loading="lazy" decoding="async"'
+        return f"<img{attrs} />"
+
+    return IMG.sub(fix, html)
+
+
+def on_page_content(html: str, page, config, files) -> str:
+    return sized_and_lazy(html, _build.sizes if _build else {})

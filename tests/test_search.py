@@ -20,6 +20,7 @@ from playwright.sync_api import expect
 
 from tools import search_eval
 from tools.search_eval import (
+    SEARCH_INDEX,
     TYPE_QUERY,
     Outcome,
     Query,
@@ -346,7 +347,7 @@ def test_full_index_loads_on_intent_only(browser, base_url, site, lang, query, h
             expect(results.first).to_be_visible(timeout=30_000)
             paths = [urlsplit(h).path for h in results.evaluate_all("as => as.map(a => a.href)")]
         assert any(p.endswith("/activations/") for p in paths[:5]), paths
-        page.wait_for_function("document.documentElement.dataset.searchIndex === 'full'")
+        page.wait_for_function(f"{SEARCH_INDEX} === 'full'")
         wanted = full_index_path(site, site / ("en" if lang == "en" else ""))
         assert _indexes_with_docs(urls, site, base_url) == [str(wanted.relative_to(site.resolve()))]
         # the titles index came first (when the page was idle, or on the way to the full one)
@@ -366,13 +367,13 @@ def test_titles_answer_while_the_full_index_builds(browser, base_url, site):
     try:
         page.goto(root_url(base_url, "ko") + "numpy/", wait_until="networkidle")
         # idle after loading: the small titles index is loaded, the full one is not
-        page.wait_for_function("document.documentElement.dataset.searchIndex === 'titles'")
+        page.wait_for_function(f"{SEARCH_INDEX} === 'titles'")
         first = page.evaluate(TYPE_QUERY, ["활성화 함수", True])
-        assert page.evaluate("document.documentElement.dataset.searchIndex") == "titles"
+        assert page.evaluate(SEARCH_INDEX) == "titles"
         assert first["results"], first
         assert urlsplit(first["results"][0]).path.endswith("/activations/"), first
         # the full index answers the same query again, and every query after it
-        page.wait_for_function("document.documentElement.dataset.searchIndex === 'full'")
+        page.wait_for_function(f"{SEARCH_INDEX} === 'full'")
         expect(page.locator(".md-search-result__item").first).to_be_visible()
         texts = page.locator(".md-search-result__item").first.inner_text()
         assert "비선형" in texts or "활성화" in texts

@@ -55,6 +55,8 @@ CONFIG_SCRIPT = re.compile(
 )
 INTENT_SCRIPT = re.compile(r'<script src="[^"]*search/intent\.js"></script>')
 WORKER_DIR = "assets/javascripts/search"  # the stub names the full index relative to it
+# which index answers the page's queries: "titles", then "full" (search/intent.js)
+SEARCH_INDEX = "document.querySelector('script[src$=\"search/intent.js\"]').searchIndex"
 # the first query of a reader who opens a page and searches
 FIRST_QUERY = {"ko": "활성화 함수", "en": "activation function"}
 
@@ -336,7 +338,7 @@ class SearchBox:
         self.full_ms = None
         if page.query_selector('script[src$="search/intent.js"]'):
             page.wait_for_function(
-                "document.documentElement.dataset.searchIndex === 'full'",
+                f"{SEARCH_INDEX} === 'full'",
                 polling=10,
                 timeout=30_000,
             )

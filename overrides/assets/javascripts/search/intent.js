@@ -9,8 +9,8 @@
 // signals: focus on the search box (also what the / s f shortcuts do), and a
 // pointer or touch on the search box or its header icon.
 //
-// It also shows which index answers queries, as <html data-search-index>:
-// "titles" while the full index builds, then "full".
+// It also shows which index answers queries, as the searchIndex property of its
+// own <script> element: "titles" while the full index builds, then "full".
 //
 // This script runs before Material's bundle (hooks/search.py puts it there): it
 // wraps the Worker constructor until Material has created the search worker,
@@ -20,6 +20,7 @@
 (() => {
   const INTENT = "search-intent"; // the message worker.js listens for
   const INDEX = "search-index"; // the message worker.js posts when an index is built
+  const script = document.currentScript;
   const NativeWorker = window.Worker;
   if (typeof NativeWorker !== "function") return;
 
@@ -35,7 +36,9 @@
         // which index answers: "titles" at first, then "full" (worker.js)
         this.addEventListener("message", (event) => {
           const message = event.data;
-          if (message && message.type === INDEX) document.documentElement.dataset.searchIndex = message.data;
+          // a property of this script's element, not an attribute: an attribute change
+          // makes the browser restyle the page (half a second on a long one, on a phone)
+          if (message && message.type === INDEX && script) script.searchIndex = message.data;
         });
         if (wanted) this.postMessage({ type: INTENT });
       }

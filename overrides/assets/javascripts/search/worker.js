@@ -620,7 +620,7 @@
   const ROLE = params.get("role") === "full" ? "full" : "front";
   const FULL_READY = "search-full-ready"; // posted by the full-index worker when built
   // posted to the page after each build ("titles", then "full"); intent.js shows it
-  // as <html data-search-index>. Material's bundle ignores messages of other types.
+  // as a property of its <script>. Material's bundle ignores other message types.
   const INDEX = "search-index";
 
   const native = {
