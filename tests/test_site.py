@@ -111,6 +111,23 @@ def test_every_figure_is_drawn_and_shown_in_both_languages(site):
     assert 'src="../assets/figures/activations.svg"' in html(site, "en/activations/")
 
 
+@pytest.mark.parametrize("prefix", ["", "en/"])
+def test_figures_on_pages_are_sized_and_later_ones_lazy(site, prefix):
+    """Every drawn figure on a chapter has its box reserved (width and height of the SVG);
+    those after the first section heading load lazily."""
+    seen = 0
+    for page in sorted((site / prefix).glob("*/index.html")):
+        text = page.read_text(encoding="utf-8")
+        article = text[text.find("<article") : text.find("</article>")]
+        first_section = article.find("<h2")
+        for match in re.finditer(r"<img\b[^>]*assets/figures/[^>]*>", article):
+            seen += 1
+            tag = match.group()
+            assert re.search(r' width="\d+" height="\d+"', tag), (page, tag[:80])
+            assert ('loading="lazy"' in tag) == (0 <= first_section < match.start()), (page, tag)
+    assert seen >= 20
+
+
 def test_a_korean_reader_sees_korean_figures(site):
     """Korean figures: Korean words, drawn from the shipped font; English figures: no Hangul."""
     from i18n.words import english_words, kept_names, svg_texts
