@@ -225,24 +225,26 @@ def _terms():
 
 
 def _names(term, lang: str) -> list[str]:
-    """Every name of ``term`` a reader of ``lang`` may type, lower case, spaces collapsed."""
-    names = [term.en, *term.en_also] if lang == "en" else [term.ko, *term.ko_also, *term.ko_avoid]
-    return list(dict.fromkeys(" ".join(html.unescape(n).lower().split()) for n in names))
+    """``term.names(lang)``, lower case, spaces collapsed."""
+    return list(dict.fromkeys(" ".join(html.unescape(n).lower().split()) for n in term.names(lang)))
 
 
 def glossary(to: str) -> dict[str, list[str]]:
-    """Glossary terms of the other language mapped to this language's terms (lower case).
+    """Names a reader may type mapped to the terms of this language's index (lower case).
 
-    The other language's names include its variants (``en_also``; ``ko_also`` and
-    ``ko_avoid``, the names a Korean reader may still type).
+    The other language's names map to this language's term: every English name
+    (``en_also`` too, which the English pages write) or the preferred Korean one.
+    This language's Korean variants (``ko_also``, ``ko_avoid``) map to the
+    preferred Korean term as well.
     """
     mapping: dict[str, list[str]] = {}
     for term in _terms():
-        source = "ko" if to == "en" else "en"
-        targets = _names(term, to)[:1] + (list(term.en_also) if to == "en" else [])
-        for name in _names(term, source) + (_names(term, to)[1:] if to == "ko" else []):
+        own = _names(term, to)
+        targets = own if to == "en" else own[:1]
+        sources = _names(term, other_language(to)) + (own[1:] if to == "ko" else [])
+        for name in sources:
             mapping.setdefault(name, [])
-            mapping[name] += [t.lower() for t in targets if t.lower() not in mapping[name]]
+            mapping[name] += [t for t in targets if t not in mapping[name]]
     return mapping
 
 

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import posixpath
-import re
 from pathlib import Path
 
 from docs_build import (
@@ -154,10 +153,12 @@ def glossary_markdown(lang: str) -> str:
 
 def page_title(lang: str, page: str) -> str:
     """The first level-1 heading of ``docs/<lang>/<page>.md`` (without its attributes)."""
+    from i18n.pages import ATTRIBUTES, markdown_headings
+
     path = ROOT / "docs" / lang / f"{page}.md"
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.startswith("# "):
-            return re.sub(r"\s*\{[^}]*\}\s*$", "", line[2:]).strip()
+    for hashes, text in markdown_headings(path.read_text(encoding="utf-8")):
+        if hashes == "#":
+            return ATTRIBUTES.sub("", text).strip()
     raise PluginError(
         f"{path.relative_to(ROOT).as_posix()}: no level-1 heading for the glossary's link"
     )

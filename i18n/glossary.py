@@ -55,6 +55,13 @@ class Term:
     def term(self, lang: str) -> str:
         return self.en if lang == "en" else self.ko
 
+    def names(self, lang: str) -> list[str]:
+        """Every name of the term a reader of ``lang`` may type, the preferred one first
+        (``en``, ``en_also``; ``ko``, ``ko_also``, ``ko_avoid``)."""
+        if lang == "en":
+            return [self.en, *self.en_also]
+        return [self.ko, *self.ko_also, *self.ko_avoid]
+
     def pattern(self, lang: str) -> re.Pattern[str]:
         """Where a page uses this term: English as a word (plurals too), Korean as text."""
         if lang == "en":

@@ -132,17 +132,11 @@ def generated_queries(docs: Path = DOCS) -> list[Query]:
     from i18n.pages import markdown_headings
 
     terms = load_glossary()
-
-    def names(term, lang: str) -> list[str]:
-        if lang == "en":
-            return [term.en, *term.en_also]
-        return [term.ko, *term.ko_also, *term.ko_avoid]
-
     queries: list[Query] = []
     for lang in LANGUAGES:
         for term in terms:
             page = "" if term.page == "index" else f"{term.page}/"
-            for name in dict.fromkeys(names(term, lang) + names(term, other_language(lang))):
+            for name in dict.fromkeys(term.names(lang) + term.names(other_language(lang))):
                 queries.append(Query(lang, name, [page], "glossary"))
         found: dict[str, list[tuple[str, str]]] = {}
         for path in sorted((docs / lang).glob("*.md")):
