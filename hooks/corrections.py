@@ -228,8 +228,8 @@ def page_language(page) -> tuple[str, str]:
 
 CALLOUT = re.compile(r'^<span id="(correction-[a-z0-9-]+)"></span>\s*$')
 APPENDIX_LINK = {
-    "ko": "[부록의 바로잡기 항목: 근거와 참고 문헌]({href})",
-    "en": "[The appendix entry: evidence and references]({href})",
+    "ko": "[부록의 바로잡기 항목: 근거와 참고 문헌]({href}){{ .appendix-link }}",
+    "en": "[The appendix entry: evidence and references]({href}){{ .appendix-link }}",
 }
 
 

@@ -16,6 +16,7 @@ hook                what it does
                     (re-wrapped after i18n), heading ids shared by twins, alt texts,
                     descriptions, images and CSS out of the HTML, language links
 ``figures.py``      draws every ``FIGURES`` entry of ``snippets/`` in the build's language
+``codeblocks.py``   highlighted code without the token spans that carry no colour
 ``translations.py`` fallback and outdated banners, glossary and status pages, tooltips,
                     front-matter errors
 ``formulas.py``     renders math at build time with KaTeX

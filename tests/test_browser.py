@@ -31,6 +31,40 @@ DOCS = ROOT / "docs"
 LANGUAGES = {lang: root(lang) for lang in ALL_LANGUAGES}
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 SERIOUS = {"serious", "critical"}
+# axe as Lighthouse 13.5 runs it (core/gather/gatherers/accessibility.js): the
+# rules tagged WCAG 2 A/AA, plus those Lighthouse turns on (target-size,
+# td-has-header, heading-order, ...), less those it turns off. Lighthouse fails
+# its accessibility score on any violation of these, whatever axe's impact; so
+# does check_accessible. axe runs every default rule too, and a serious or
+# critical violation of any of them fails as well.
+LIGHTHOUSE_ON = set(
+    "accesskeys aria-allowed-role aria-conditional-attr aria-deprecated-role "
+    "aria-dialog-name aria-prohibited-attr aria-treeitem-name aria-text "
+    "autocomplete-valid empty-heading heading-order html-xml-lang-mismatch "
+    "identical-links-same-purpose image-redundant-alt input-button-name "
+    "label-content-name-mismatch landmark-one-main link-in-text-block "
+    "meta-viewport presentation-role-conflict select-name skip-link svg-img-alt "
+    "tabindex table-duplicate-name table-fake-caption target-size td-has-header".split()
+)
+LIGHTHOUSE_OFF = set(
+    "area-alt aria-braille-equivalent aria-roledescription audio-caption blink "
+    "duplicate-id frame-focusable-content frame-title-unique marquee "
+    "nested-interactive no-autoplay-audio role-img-alt scrollable-region-focusable "
+    "server-side-image-map summary-name aria-tab-name".split()
+)
+AXE_OPTIONS = {
+    "resultTypes": ["violations"],
+    "rules": {rule: {"enabled": True} for rule in LIGHTHOUSE_ON},
+}
+
+
+def fails_lighthouse(violation: dict) -> bool:
+    """Would this axe violation lower Lighthouse's accessibility score?"""
+    if violation["id"] in LIGHTHOUSE_OFF:
+        return False
+    return violation["id"] in LIGHTHOUSE_ON or bool({"wcag2a", "wcag2aa"} & set(violation["tags"]))
+
+
 HANGUL = re.compile(r"[\uac00-\ud7a3]")
 
 
@@ -162,7 +196,7 @@ def report(context, base_url):
             reports[url] = Report(
                 problems=v.problems(),
                 lang=v.page.get_attribute("html", "lang"),
-                violations=Axe().run(v.page).response["violations"],
+                violations=Axe().run(v.page, options=AXE_OPTIONS).response["violations"],
                 images=v.page.eval_on_selector_all(
                     "article img",
                     "els => els.map(e => [e.getAttribute('alt'), e.currentSrc.slice(0, 80)])",
@@ -183,7 +217,7 @@ def check_accessible(r: Report, url: str) -> None:
     serious = [
         f"{v['id']} ({v['impact']}): {v['help']} — {[n['target'] for n in v['nodes']][:5]}"
         for v in r.violations
-        if v["impact"] in SERIOUS
+        if v["impact"] in SERIOUS or fails_lighthouse(v)
     ]
     assert serious == []
     for alt, src in r.images:
@@ -360,4 +394,30 @@ def test_the_browser_checks_catch_a_broken_page(browser, tmp_path):
         assert "undefinedFunction" in problems  # uncaught exception
         violations = {x["id"] for x in Axe().run(v.page).response["violations"]}
         assert {"image-alt", "html-has-lang", "color-contrast"} <= violations
+    context.close()
+
+
+LIGHTHOUSE_BROKEN = """<!doctype html>
+<html lang="en"><head><title>broken</title></head>
+<body><main><h1>Tables and links</h1>
+<table><tr><th></th><th>A</th><th>B</th></tr>
+<tr><td>one</td><td>1</td><td>2</td></tr><tr><td>two</td><td>3</td><td>4</td></tr></table>
+<p><a href="#a" style="display:inline-block;width:8px;height:8px;font-size:6px">a</a><a
+href="#b" style="display:inline-block;width:8px;height:8px;font-size:6px">b</a></p>
+</main></body></html>
+"""
+
+
+def test_the_accessibility_check_fails_what_lighthouse_fails(browser, tmp_path):
+    # a table whose first column has no header, and two tiny links side by side
+    (tmp_path / "index.html").write_text(LIGHTHOUSE_BROKEN, encoding="utf-8")
+    context = browser.new_context()
+    with serve(tmp_path) as url:
+        v = open_page(context, url)
+        violations = Axe().run(v.page, options=AXE_OPTIONS).response["violations"]
+        failing = {x["id"] for x in violations if fails_lighthouse(x)}
+        assert {"td-has-header", "target-size"} <= failing
+        report = Report(problems=[], lang="en", violations=violations, images=[])
+        with pytest.raises(AssertionError, match="td-has-header"):
+            check_accessible(report, "en/")
     context.close()

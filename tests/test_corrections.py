@@ -378,6 +378,7 @@ def test_correction_boxes_link_to_their_entry():
     box, after = out.split("After the box.")
     assert box.rstrip().endswith(
         "    [The appendix entry: evidence and references](corrections.md#relu-solves-vanishing)"
+        "{ .appendix-link }"
     )
     assert "Body line two." in box and after == "\n"
     # a box no entry claims is left alone (the corrections check reports it)

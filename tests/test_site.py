@@ -290,3 +290,20 @@ def test_twin_notebooks_with_different_headings_fail_the_build(site, tmp_path):
     assert result.returncode != 0
     assert "ko/labs/activations.ipynb" in result.stderr
     assert "twin notebooks need the same headings" in result.stderr
+
+
+def test_notebook_figures_are_palette_pngs_with_their_size(site):
+    """hooks/notebooks.py: figures beside a lab are 256-colour PNGs, sized in the HTML."""
+    import struct
+
+    for prefix in ["", "en/"]:
+        text = html(site, prefix + "labs/generative/")
+        tags = re.findall(r'<img [^>]*src="(figure-\d+\.png)"[^>]*>', text)
+        assert tags, prefix
+        for tag in re.findall(r'<img [^>]*src="figure-\d+\.png"[^>]*>', text):
+            assert tag.count(" loading=") == 1, tag
+        for name in tags:
+            png = (site / prefix / "labs/generative" / name).read_bytes()
+            width, height, _depth, colour = struct.unpack(">IIBB", png[16:26])
+            assert colour == 3, f"{prefix}labs/generative/{name}: not a palette PNG"
+            assert f'width="{width}" height="{height}"' in text

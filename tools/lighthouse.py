@@ -145,6 +145,8 @@ def _row(reports: list[dict]) -> dict:
     """Median scores and bytes of several runs of one page; the median run's failing audits."""
     scores = [{c: round(r["categories"][c]["score"] * 100) for c in CATEGORIES} for r in reports]
     weights = [r["audits"]["total-byte-weight"]["numericValue"] for r in reports]
+    tbt = [r["audits"]["total-blocking-time"]["numericValue"] for r in reports]
+    lcp = [r["audits"]["largest-contentful-paint"]["numericValue"] for r in reports]
     middle = sorted(range(len(reports)), key=lambda i: scores[i]["performance"])[len(reports) // 2]
     failing = [
         a["id"]
@@ -155,18 +157,28 @@ def _row(reports: list[dict]) -> dict:
         **{c: statistics.median(s[c] for s in scores) for c in CATEGORIES},
         "performance runs": [s["performance"] for s in scores],
         "transferred KB": round(statistics.median(weights) / 1024),
+        "TBT ms": round(statistics.median(tbt)),
+        "LCP s": round(statistics.median(lcp) / 1000, 1),
         "failing audits": failing,
     }
 
 
-def audit(site: Path, port: int = 8766, runs: int = 3, only: str = "") -> dict[str, dict]:
-    """Median scores and transferred KB per page and language (``only``: a path prefix)."""
+def audit(
+    site: Path, port: int = 8766, runs: int = 3, only: tuple[str, ...] = ("",), langs=None
+) -> dict[str, dict]:
+    """Median scores and transferred KB per page and language.
+
+    ``only``: path prefixes under a language root (a page is audited if it starts
+    with one); ``langs``: the languages to audit (all by default).
+    """
     binary = install()
     rows = {}
     with serve_gzip(site, port) as base:
         for lang, prefix in LANGUAGES.items():
+            if langs and lang not in langs:
+                continue
             for path in site_pages(site, lang):
-                if not path.startswith(only):
+                if not path.startswith(tuple(only)):
                     continue
                 reports = [run_lighthouse(binary, base + prefix + path) for _ in range(runs)]
                 rows[f"{lang} {kind_of(path)} /{prefix}{path}"] = _row(reports)
@@ -181,12 +193,13 @@ def print_table(rows: dict[str, dict]) -> None:
     runs = max((len(r["performance runs"]) for r in rows.values()), default=0)
     print(f"\nLighthouse (mobile preset, simulated throttling; median of {runs} runs; goals: "
           + ", ".join(f"{c} >= {g}" for c, g in GOALS.items()) + "; KB <= 400)")  # fmt: skip
-    head = ["page", "perf", "a11y", "best", "seo", "KB"]
+    head = ["page", "perf", "a11y", "best", "seo", "KB", "TBT ms", "LCP s"]
     width = max([44, *(len(page) for page in rows)])
     print("  " + "  ".join(f"{h:>6}" if i else f"{h:<{width}}" for i, h in enumerate(head))
           + "  perf runs")  # fmt: skip
     for page, row in rows.items():
         cells = [f"{row[c]:g}" for c in CATEGORIES] + [row["transferred KB"]]
+        cells += [row.get("TBT ms", "-"), row.get("LCP s", "-")]
         mark = "" if meets_goals(row) and row["transferred KB"] <= 400 else "  <- below a goal"
         runs_text = "/".join(str(v) for v in row["performance runs"])
         print(f"  {page:<{width}}" + "".join(f"  {v:>6}" for v in cells) + f"  {runs_text}{mark}")
@@ -205,10 +218,15 @@ def main() -> int:
     parser.add_argument("--site", type=Path, required=True, help="a built site folder")
     parser.add_argument("--port", type=int, default=8766)
     parser.add_argument("--runs", type=int, default=3, help="runs per page (the median is shown)")
-    parser.add_argument("--only", default="", help="only pages whose path starts with this")
+    parser.add_argument(
+        "--only",
+        action="append",
+        help="only pages whose path (under the language root) starts with this; repeatable",
+    )
+    parser.add_argument("--lang", action="append", choices=ALL_LANGUAGES, help="repeatable")
     parser.add_argument("--json", type=Path, help="also write the rows to this file")
     args = parser.parse_args()
-    rows = audit(args.site, args.port, args.runs, args.only)
+    rows = audit(args.site, args.port, args.runs, tuple(args.only or [""]), args.lang)
     print_table(rows)
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1), encoding="utf-8")
