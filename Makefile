@@ -44,7 +44,7 @@ setup: $(STAMP)  ## Create .venv and install the pinned dependencies (skipped wh
 serve: $(STAMP)  ## Set up, then preview both languages at http://127.0.0.1:8000 (Korean at /, English at /en/).
 	$(BIN)/mkdocs serve --livereload
 
-serve-en: $(STAMP)  ## Preview one language only, faster (also serve-ko).
+serve-en: $(STAMP)  ## Preview one language only, faster (also serve-ko); it is served at /, even English.
 	DOCS_LANGUAGE=en $(BIN)/mkdocs serve --livereload
 
 serve-ko: $(STAMP)
