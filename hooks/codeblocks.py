@@ -28,9 +28,9 @@ import re
 BLOCK = re.compile(
     r'(<div class="language-[\w+-]+(?: [\w-]+)* highlight"><pre>)(.*?)(</pre>)', re.S
 )
-# a span of one of those classes around plain text
-PLAIN = re.compile(r'<span class="(?:n|w)">([^<]*)</span>')
 CLASSES = ("n", "w")
+# a span of one of those classes around plain text
+PLAIN = re.compile(rf'<span class="(?:{"|".join(CLASSES)})">([^<]*)</span>')
 
 
 def plain_tokens(html: str) -> str:

@@ -18,9 +18,9 @@
 4. Descriptions and alt texts. A notebook has no front matter: its
    ``<meta name="description">`` is its first paragraph; nbconvert's placeholder
    alt text becomes "Figure n: <section>" in the page's language.
-5. Weight. Inline PNGs are written next to the page in a 256-colour palette and
-   lazy-loaded; the 570 KB
-   of JupyterLab CSS nbconvert inlines goes to one shared, content-hashed file.
+5. Weight. Inline PNGs are written next to the page in a 256-colour palette (the
+   figures hook decides which load lazily); the 570 KB of JupyterLab CSS
+   nbconvert inlines goes to one shared, content-hashed file.
 6. Language links. The language switch of every page (Material reads
    ``config.extra.alternate``) points at the same page in the other language.
 """
@@ -307,7 +307,11 @@ def smaller_png(data: bytes) -> bytes:
 
 
 def extract_images(output: str, page, config) -> str:
-    """Write inline PNGs of a notebook page to files beside it; lazy-load them."""
+    """Write inline PNGs of a notebook page to files beside it, with their size.
+
+    Whether an image loads lazily is decided in one place for every page,
+    ``figures.sized_and_lazy`` (after the first section heading).
+    """
     folder = Path(config.site_dir) / Path(page.file.dest_uri).parent
     count = 0
 
@@ -320,8 +324,7 @@ def extract_images(output: str, page, config) -> str:
         (folder / name).write_bytes(data)
         width, height = struct.unpack(">II", data[16:24])  # PNG IHDR
         attrs, rest = match.group(1), match.group(3)
-        lazy = "" if " loading=" in f" {attrs}{rest}" else ' loading="lazy"'
-        return f'<img {attrs}src="{name}" width="{width}" height="{height}"{lazy}{rest}>'
+        return f'<img {attrs}src="{name}" width="{width}" height="{height}"{rest}>'
 
     return _INLINE_PNG.sub(extract, output)
 

@@ -199,7 +199,7 @@ def print_table(rows: dict[str, dict]) -> None:
           + "  perf runs")  # fmt: skip
     for page, row in rows.items():
         cells = [f"{row[c]:g}" for c in CATEGORIES] + [row["transferred KB"]]
-        cells += [row.get("TBT ms", "-"), row.get("LCP s", "-")]
+        cells += [row["TBT ms"], row["LCP s"]]
         mark = "" if meets_goals(row) and row["transferred KB"] <= 400 else "  <- below a goal"
         runs_text = "/".join(str(v) for v in row["performance runs"])
         print(f"  {page:<{width}}" + "".join(f"  {v:>6}" for v in cells) + f"  {runs_text}{mark}")
