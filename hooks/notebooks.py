@@ -44,6 +44,7 @@ from docs_build import (
     LANGUAGES,
     PRIORITY,
     ROOT,
+    build_language,
     content_key,
     language_home,
     page_language,
@@ -357,8 +358,28 @@ def extract_styles(output: str, page, config) -> str:
 # --------------------------------------------------------------------------
 
 
+def jupyter_cache_per_language(config) -> None:
+    """Give mkdocs-jupyter's rendered-HTML cache one folder per language.
+
+    mkdocs-jupyter deletes, after each build, every cache entry that build did not
+    use; mkdocs-static-i18n builds each language in turn with the same plugin, so
+    one language's build evicted the other's entries and every notebook was
+    converted again on every build (about 7 s of a warm build). ``cache_dir`` is
+    the plugin's documented option; each language's build sets it to
+    ``<configured folder>/<lang>``.
+    """
+    plugin = config.plugins.get("mkdocs-jupyter")
+    if plugin is None or not plugin.config.get("cache"):
+        return
+    folder = Path(plugin.config["cache_dir"])
+    if folder.name in LANGUAGES:  # set by an earlier language's build of this run
+        folder = folder.parent
+    plugin.config["cache_dir"] = str(folder / build_language(config))
+
+
 @event_priority(PRIORITY["notebooks.on_files"])
 def on_files(files: Files, config) -> Files:
+    jupyter_cache_per_language(config)
     run_all_notebooks(Path(config.docs_dir))
     # in place: ``files`` is i18n's Files subclass, which resolves links per language
     for file in [f for f in files if f.src_uri.endswith(".ipynb")]:

@@ -103,7 +103,7 @@ def load_glossary(path: Path = GLOSSARY, shown: str | None = None) -> list[Term]
         if not isinstance(node, yaml.MappingNode):
             problems.append(Problem(shown, line, "an entry must be a mapping (en:, ko:, ...)"))
             continue
-        data = yaml.safe_load(yaml.serialize(node)) or {}
+        data = yaml.constructor.SafeConstructor().construct_document(node) or {}
         lines = {key.value: _line(key) for key, _ in node.value}
         label = data.get("en") or data.get("ko") or "?"
         for key in sorted(set(data) - FIELDS):
