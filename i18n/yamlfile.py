@@ -41,7 +41,7 @@ def parse_yaml(
 ) -> object:
     """Parse ``text``; ``display`` and ``first_line`` place an error in its file."""
     try:
-        return yaml.load(text, Loader=Loader)  # noqa: S506 (a safe loader)
+        return yaml.load(text, Loader=Loader)  # a safe loader (libyaml or Python)
     except yaml.YAMLError as error:
         raise _error(error, display, first_line, what) from None
 

@@ -107,6 +107,8 @@ def serve_times(env_extra: dict | None = None, port: int = 8765) -> dict[str, fl
         for label, file, how, url, lang in EDITS:
             if only and lang != only:
                 continue
+            if only:  # a one-language preview serves that language at /, even English
+                url = url.removeprefix(f"{lang}/")
             path = ROOT / file
             original = path.read_text(encoding="utf-8")
             marker = f"benchmarker{int(time.time() * 1000)}"
@@ -222,6 +224,8 @@ def main() -> int:
         table("Build", results["build"])
         results["serve"] = serve_times()
         table("Preview (make serve, both languages)", results["serve"])
+        results["serve-ko"] = serve_times({"DOCS_LANGUAGE": "ko"})
+        table("Preview (make serve-ko, Korean only)", results["serve-ko"])
         results["page weight"] = {}
         for url in ["", "activations", "labs/activations", "en", "en/activations"]:
             results["page weight"][url or "/"] = page_weight(site, url)
