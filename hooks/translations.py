@@ -21,6 +21,7 @@ import posixpath
 from pathlib import Path
 
 from docs_build import (
+    CACHE,
     LANGUAGES,
     ROOT,
     build_language,
@@ -166,8 +167,6 @@ def page_title(lang: str, page: str) -> str:
 
 def translation_status_markdown(docs: Path, lang: str) -> str:
     """A table of every page: present in each language, translation state, structure."""
-    from i18n.check import check_all
-
     head = {
         "ko": "| 페이지 | 한국어 | English | 번역 | 구조 |",
         "en": "| Page | 한국어 | English | Translation | Structure |",
@@ -182,11 +181,37 @@ def translation_status_markdown(docs: Path, lang: str) -> str:
         "en": {s: s for s in ("up to date", "outdated", "no record", "single")},
     }[lang]
     rows = [head, "| --- | :-: | :-: | --- | --- |"]
-    for status in check_all(docs, ROOT, glossary_terms()):
-        ok = "✓" if status.ok else f"✗ ({len(status.problems)})"
-        marks = " | ".join("✓" if status.present[x] else "✗" for x in LANGUAGES)
-        rows.append(f"| `{status.page}` | {marks} | {states[status.translation.state]} | {ok} |")
+    for page, present, state, problems in status_rows(docs):
+        ok = "✓" if not problems else f"✗ ({problems})"
+        marks = " | ".join("✓" if present[x] else "✗" for x in LANGUAGES)
+        rows.append(f"| `{page}` | {marks} | {states[state]} | {ok} |")
     return "\n".join(rows) + "\n"
+
+
+def status_rows(docs: Path) -> list:
+    """``python -m i18n check`` of every page, kept in ``<cache>/status/`` by the content
+    of what it reads (the pages, the glossary and words tables, the checker's code):
+    checking every page took over a second of each language's build."""
+    import json
+
+    from i18n.check import check_all
+
+    digest = hashlib.sha256()
+    for folder, patterns in ((docs, ("*.md", "*.ipynb")), (ROOT / "i18n", ("*.py", "*.yml"))):
+        for pattern in patterns:
+            for path in sorted(folder.rglob(pattern)):
+                digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
+                digest.update(path.read_bytes())
+    cached = CACHE / "status" / f"{digest.hexdigest()[:24]}.json"
+    if cached.exists():
+        return json.loads(cached.read_text(encoding="utf-8"))
+    rows = [
+        [s.page, s.present, s.translation.state, len(s.problems)]
+        for s in check_all(docs, ROOT, glossary_terms())
+    ]
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    cached.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    return rows
 
 
 def outdated_banner(page, config) -> str:
