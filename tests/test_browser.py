@@ -382,6 +382,44 @@ BROKEN = """<!doctype html>
 """
 
 
+# A block laid out only near the viewport (content-visibility: auto) clips what it
+# paints to its box; a focus ring drawn outside the box of a link or a code block
+# inside it (Material: outline-offset .2rem) must still show whole.
+CLIPPED_FOCUS_RINGS = """() => {
+  const rem = parseFloat(getComputedStyle(document.documentElement).fontSize);
+  const needed = 0.2 * rem + 3;  // Material's outline offset and the ring itself
+  const focusable = "a[href], [tabindex], button, input, select, textarea, summary";
+  return [...document.querySelectorAll("article *")]
+    .filter(e => getComputedStyle(e).contentVisibility === "auto" && e.querySelector(focusable))
+    .filter(e => !(parseFloat(getComputedStyle(e).overflowClipMargin) >= needed))
+    .map(e => `${e.tagName.toLowerCase()}.${e.className}: clips at ` +
+              getComputedStyle(e).overflowClipMargin + `, needs ${needed}px`)
+    .slice(0, 5);
+}"""
+
+
+def clipped_focus_rings(page) -> list[str]:
+    return page.evaluate(CLIPPED_FOCUS_RINGS)
+
+
+@pytest.mark.parametrize("url", ["learning/", "en/generative/", "labs/learning/"])
+def test_focus_rings_are_not_clipped_by_lazy_blocks(base_url, visit, url):
+    page = visit(base_url + url).page
+    contained = page.evaluate(
+        "[...document.querySelectorAll('article *')]"
+        ".filter(e => getComputedStyle(e).contentVisibility === 'auto').length"
+    )
+    assert contained > 0, "the page has no lazily laid-out blocks: the check tests nothing"
+    assert clipped_focus_rings(page) == []
+
+
+def test_the_focus_ring_check_fails_on_a_clipping_block(base_url, visit):
+    page = visit(base_url + "learning/").page
+    page.add_style_tag(content="article * { overflow-clip-margin: 0px !important; }")
+    found = clipped_focus_rings(page)
+    assert found and "needs" in found[0]
+
+
 def test_the_browser_checks_catch_a_broken_page(browser, tmp_path):
     (tmp_path / "index.html").write_text(BROKEN, encoding="utf-8")
     context = browser.new_context()
