@@ -70,6 +70,7 @@ __all__ = [
     "root",
     "shown",
     "theme_alternates",
+    "write_atomic",
 ]
 
 
@@ -83,6 +84,15 @@ def content_key(*extra: bytes) -> str:
     for chunk in extra:
         digest.update(chunk)
     return digest.hexdigest()[:20]
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write a cache file whole or not at all: builds running side by side (the tests)
+    read the cache while another writes it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_bytes(data)
+    os.replace(tmp, path)
 
 
 def build_language(config) -> str:

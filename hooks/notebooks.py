@@ -51,6 +51,7 @@ from docs_build import (
     root,
     shown,
     theme_alternates,
+    write_atomic,
 )
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -304,10 +305,7 @@ def smaller_png(data: bytes) -> bytes:
     if cached.exists():
         return cached.read_bytes()
     out = _palette_png(data)
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_bytes(out)
-    tmp.replace(cached)
+    write_atomic(cached, out)
     return out
 
 

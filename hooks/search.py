@@ -50,7 +50,6 @@ import html
 import itertools
 import json
 import logging
-import os
 import re
 import time
 from pathlib import Path
@@ -63,6 +62,7 @@ from docs_build import (
     ROOT,
     build_language,
     other_language,
+    write_atomic,
 )
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
@@ -142,10 +142,7 @@ class Analyser:
         if missing:
             for chunk, tokens in zip(missing, self.kiwi.tokenize(missing), strict=True):
                 self.cache[chunk] = segment(chunk, tokens)
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(json.dumps(self.cache, ensure_ascii=False), encoding="utf-8")
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps(self.cache, ensure_ascii=False).encode("utf-8"))
             log.info("search: analysed %d new Korean chunks", len(missing))
         return {chunk: self.cache[chunk] for chunk in chunks}
 

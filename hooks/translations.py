@@ -28,6 +28,7 @@ from docs_build import (
     other_language,
     root,
     shown,
+    write_atomic,
 )
 from mkdocs.exceptions import PluginError
 
@@ -209,8 +210,7 @@ def status_rows(docs: Path) -> list:
         [s.page, s.present, s.translation.state, len(s.problems)]
         for s in check_all(docs, ROOT, glossary_terms())
     ]
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    cached.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+    write_atomic(cached, json.dumps(rows, ensure_ascii=False).encode("utf-8"))
     return rows
 
 

@@ -18,6 +18,8 @@ import threading
 import time
 from pathlib import Path
 
+from i18n.languages import root
+
 ROOT = Path(__file__).resolve().parent.parent
 # the site is built for the address Lighthouse reads it from (canonical, hreflang)
 LIGHTHOUSE_PORT = 8766
@@ -108,7 +110,7 @@ def serve_times(env_extra: dict | None = None, port: int = 8765) -> dict[str, fl
             if only and lang != only:
                 continue
             if only:  # a one-language preview serves that language at /, even English
-                url = url.removeprefix(f"{lang}/")
+                url = url.removeprefix(root(lang))
             path = ROOT / file
             original = path.read_text(encoding="utf-8")
             marker = f"benchmarker{int(time.time() * 1000)}"
