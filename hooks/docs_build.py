@@ -14,7 +14,8 @@ hook                what it does
 =================== ===================================================================
 ``notebooks.py``    runs each lab once per content, renders it with mkdocs-jupyter
                     (re-wrapped after i18n), heading ids shared by twins, alt texts,
-                    descriptions, images and CSS out of the HTML, language links
+                    descriptions, images out of the HTML, only the CSS a lab uses
+                    (``used_css.py``, not a hook), language links
 ``figures.py``      draws every ``FIGURES`` entry of ``snippets/`` in the build's language
 ``codeblocks.py``   highlighted code without the token spans that carry no colour
 ``translations.py`` fallback and outdated banners, glossary and status pages, tooltips,

@@ -19,8 +19,8 @@
    ``<meta name="description">`` is its first paragraph; nbconvert's placeholder
    alt text becomes "Figure n: <section>" in the page's language.
 5. Weight. Inline PNGs are written next to the page in a 256-colour palette (the
-   figures hook decides which load lazily); the 570 KB of JupyterLab CSS
-   nbconvert inlines goes to one shared, content-hashed file.
+   figures hook decides which load lazily); of the 570 KB of JupyterLab CSS
+   nbconvert inlines, only the rules the page can use stay (``used_css``).
 6. Language links. The language switch of every page (Material reads
    ``config.extra.alternate``) points at the same page in the other language.
 """
@@ -56,6 +56,7 @@ from docs_build import (
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
+from used_css import Page, used_css
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
 
@@ -345,27 +346,27 @@ def extract_images(output: str, page, config) -> str:
     return _INLINE_PNG.sub(extract, output)
 
 
-_STYLE = re.compile(r"<style[^>]*>(.*?)</style>", re.S)
-SHARED_CSS_MIN = 50_000  # only the big theme block; small page styles stay inline
+_STYLE = re.compile(r"(<style[^>]*>)(.*?)(</style>)", re.S)
 
 
-def extract_styles(output: str, page, config) -> str:
-    """Move a notebook page's large inline <style> blocks to shared, hashed files."""
-    depth = len(Path(page.file.dest_uri).parent.parts)
+def prune_styles(output: str) -> str:
+    """Cut a notebook page's inline <style> blocks to the rules the page can use.
 
-    def extract(match: re.Match) -> str:
-        css = match.group(1)
-        if len(css) < SHARED_CSS_MIN:
-            return match.group(0)
-        digest = hashlib.sha256(css.encode("utf-8")).hexdigest()[:12]
-        name = f"assets/stylesheets/jupyter-{digest}.css"
-        target = Path(config.site_dir) / name
-        if not target.exists():
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_text(css, encoding="utf-8")
-        return f'<link rel="stylesheet" href="{"../" * depth}{name}">'
-
-    return _STYLE.sub(extract, output)
+    nbconvert inlines all of JupyterLab's CSS (570 KB, 86 KB gzipped) into each
+    page; what a lab can use of it is about 16 KB (4 KB gzipped), which stays
+    inline: no render-blocking stylesheet request. ``used_css`` decides; a block
+    left empty (mkdocs-jupyter also writes one holding a Python list's repr,
+    which no browser applies) is removed.
+    """
+    blocks = list(_STYLE.finditer(output))
+    pruned = used_css([m.group(2) for m in blocks], Page(output))
+    parts, end = [], 0
+    for match, css in zip(blocks, pruned, strict=True):
+        parts.append(output[end : match.start()])
+        if css:
+            parts.append(f"{match.group(1)}{css}{match.group(3)}")
+        end = match.end()
+    return "".join(parts) + output[end:]
 
 
 # --------------------------------------------------------------------------
@@ -431,5 +432,5 @@ def on_page_context(context, page, config, nav):
 
 def on_post_page(output: str, page, config) -> str:
     if is_notebook(page):
-        output = extract_styles(extract_images(output, page, config), page, config)
+        output = prune_styles(extract_images(output, page, config))
     return output

@@ -310,6 +310,85 @@ def test_notebook_figures_are_visible(base_url, visit, lang):
         assert img.bounding_box()["width"] > 100
 
 
+# The notebook pages keep only the JupyterLab CSS they can use (hooks/used_css.py).
+# The proof: put the whole of it back (nbconvert's code colours, mkdocs-jupyter's
+# JupyterLab theme) after the page's own, and no element of the notebook may
+# change a single computed style property, in the light or the dark palette.
+NOTEBOOK_STYLES = """(key) => {
+  window.__styles = window.__styles || {};
+  window.__styles[key] = [...document.querySelectorAll(".jupyter-wrapper, .jupyter-wrapper *")]
+    .map(e => {
+      const cs = getComputedStyle(e), o = {};
+      for (const p of cs) o[p] = cs.getPropertyValue(p);
+      return o;
+    });
+  return window.__styles[key].length;
+}"""
+STYLE_CHANGES = """([a, b]) => {
+  const before = window.__styles[a], after = window.__styles[b], changes = [];
+  const elements = [...document.querySelectorAll(".jupyter-wrapper, .jupyter-wrapper *")];
+  if (before.length !== after.length) return [`${before.length} elements, then ${after.length}`];
+  before.forEach((style, i) => {
+    for (const p in style) if (style[p] !== after[i][p] && changes.length < 5) {
+      const e = elements[i];
+      changes.push(`${e.tagName.toLowerCase()}.${[...e.classList].join(".")} ${p}: ` +
+                   `${style[p]} -> ${after[i][p]}`);
+    }
+  });
+  return changes;
+}"""
+ADD_STYLE_AFTER_THE_NOTEBOOKS = """(css) => {
+  const last = [...document.querySelectorAll("style")].pop();
+  const style = document.createElement("style");
+  style.textContent = css;
+  last.after(style);
+}"""
+
+
+def full_notebook_css() -> str:
+    """All the CSS mkdocs-jupyter's template inlines into a notebook page."""
+    import mkdocs_jupyter
+    from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
+
+    _, resources = CSSHTMLHeaderPreprocessor().preprocess({}, {"config_dir": ""})
+    code = "".join(str(css) for css in resources["inlining"]["css"])
+    assets = Path(mkdocs_jupyter.__file__).parent / "templates" / "mkdocs_html" / "assets"
+    theme = [
+        (assets / name).read_text(encoding="utf-8") for name in ("index.css", "theme-light.css")
+    ]
+    return "\n".join([code.replace(".highlight ", ".highlight-ipynb "), *theme])
+
+
+def notebook_style_changes(page: Page, css: str) -> list[str]:
+    """What adding ``css`` after the page's styles changes, in both palettes."""
+    body = "document.body.dataset.mdColorScheme = "
+    # no transitions: a colour caught halfway after a palette switch is no change
+    page.add_style_tag(content="*, *::before, *::after { transition: none !important; }")
+    assert page.evaluate(NOTEBOOK_STYLES, "light") > 500
+    page.evaluate(body + "'slate'")
+    page.evaluate(NOTEBOOK_STYLES, "dark")
+    page.evaluate(ADD_STYLE_AFTER_THE_NOTEBOOKS, css)
+    page.evaluate(NOTEBOOK_STYLES, "dark, all")
+    page.evaluate(body + "'default'")
+    page.evaluate(NOTEBOOK_STYLES, "light, all")
+    return page.evaluate(STYLE_CHANGES, ["light", "light, all"]) + page.evaluate(
+        STYLE_CHANGES, ["dark", "dark, all"]
+    )
+
+
+@pytest.mark.parametrize("url", ["labs/numpy/", "en/labs/generative/"])
+def test_notebook_pages_keep_every_style_they_use(base_url, visit, url):
+    page = visit(base_url + url).page
+    assert notebook_style_changes(page, full_notebook_css()) == []
+
+
+def test_the_notebook_style_check_fails_when_a_used_rule_is_missing(base_url, visit):
+    page = visit(base_url + "labs/numpy/").page
+    page.evaluate("() => document.querySelectorAll('style').forEach(s => s.textContent = '')")
+    changes = notebook_style_changes(page, full_notebook_css())
+    assert changes and " -> " in changes[0]
+
+
 def test_korean_figures_show_korean_words_in_the_shipped_font(base_url, visit, tmp_path):
     """A Korean chapter's figure is the Korean drawing: Hangul glyphs from NanumGothic,
     stored as paths, so every browser shows the same letters; English keeps English."""
