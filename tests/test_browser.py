@@ -22,7 +22,7 @@ from playwright.sync_api import BrowserContext, Page, expect
 
 from i18n.languages import LANGUAGES as ALL_LANGUAGES
 from i18n.languages import language_of_url, root
-from tools.sitebuild import serve
+from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, serve
 
 pytestmark = pytest.mark.build
 
@@ -477,6 +477,58 @@ CLIPPED_FOCUS_RINGS = """() => {
               getComputedStyle(e).overflowClipMargin + `, needs ${needed}px`);
   return {lazy: lazy.length, clipped: clipped.slice(0, 5)};
 }"""
+
+
+# Layout shifts while a page loads in a phone-sized window (Lighthouse's 412 x 823),
+# summed as the browser reports them; Lighthouse counts 0.1 or more as poor.
+# (Playwright's is_mobile emulation hid the shift Lighthouse measured; a plain
+# window of that size shows it every time.)
+RECORD_LAYOUT_SHIFTS = """
+window.__shifts = [];
+new PerformanceObserver(list => {
+  for (const e of list.getEntries()) if (!e.hadRecentInput) window.__shifts.push(e.value);
+}).observe({type: "layout-shift", buffered: true});
+"""
+PHONE = {"viewport": {"width": 412, "height": 823}}
+
+
+def layout_shift_on_a_phone(browser, url: str, css: str = "") -> float:
+    """Measured in a browser of its own: one that has drawn pages before (fonts
+    loaded) paints the final layout first and hides the shift, as Lighthouse's
+    fresh browser does not."""
+    fresh = browser.browser_type.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    context = fresh.new_context(**PHONE)
+    try:
+        page = context.new_page()
+        page.add_init_script(RECORD_LAYOUT_SHIFTS)
+        if css:  # in the page's own <head>, as if the site's stylesheet had it
+
+            def with_css(route):
+                html = route.fetch().text().replace("</head>", f"<style>{css}</style></head>", 1)
+                route.fulfill(body=html, content_type="text/html; charset=utf-8")
+
+            page.route(url, with_css)
+        page.goto(url, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        page.wait_for_timeout(300)
+        return page.evaluate("window.__shifts.reduce((a, b) => a + b, 0)")
+    finally:
+        context.close()
+        fresh.close()
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["", "translation-status/", "en/translation-status/", "glossary/", "learning/", "labs/numpy/"],
+)
+def test_pages_do_not_shift_while_loading_on_a_phone(browser, base_url, url):
+    assert layout_shift_on_a_phone(browser, base_url + url) < 0.05
+
+
+def test_the_layout_shift_check_fails_on_a_block_that_grows_in_the_first_screen(browser, base_url):
+    # the rule as it was before a page's last blocks were excluded from it
+    grows = ".md-typeset table { content-visibility: auto; contain-intrinsic-size: auto 12rem; }"
+    assert layout_shift_on_a_phone(browser, base_url + "translation-status/", grows) >= 0.1
 
 
 @pytest.mark.parametrize("url", ["learning/", "en/generative/", "labs/learning/"])
