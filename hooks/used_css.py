@@ -20,9 +20,8 @@ to the page, as PurgeCSS does for JavaScript projects:
 
 The page's elements are static here: notebook pages run no JupyterLab script
 that would add elements or classes later. The result is kept in
-``<cache>/css/`` by the stylesheet, the page's element names, classes and ids,
-and this module's own source, so a rebuild prunes only for pages whose
-structure changed.
+``<cache>/css/`` by the stylesheets, the page and this module's own source, so
+a rebuild prunes only for pages that changed.
 """
 
 from __future__ import annotations
@@ -51,6 +50,7 @@ _FUNCTIONAL = re.compile(r":(?:not|is|where|has|matches|-webkit-any|-moz-any|nth
 _SIMPLE_CLASS = re.compile(r"\.(-?[_a-zA-Z][\w-]*)")
 _SIMPLE_ID = re.compile(r"#(-?[_a-zA-Z][\w-]*)")
 _SIMPLE_TAG = re.compile(r"(?:^|[\s>+~])([a-zA-Z][a-zA-Z0-9-]*)")
+_BRACKETS = re.compile(r"\[[^\]]*\]")
 
 
 class Page:
@@ -64,15 +64,6 @@ class Page:
         self.vars = {v for m in _STYLE_ATTR.finditer(html) for v in _VAR.findall(m.group(1))}
         self._soup = None
 
-    def key(self) -> bytes:
-        return "\n".join(
-            [
-                " ".join(sorted(self.classes)),
-                " ".join(sorted(self.ids)),
-                " ".join(sorted(self.tags)),
-            ]
-        ).encode("utf-8")
-
     @property
     def soup(self):
         if self._soup is None:
@@ -84,7 +75,7 @@ class Page:
     def may_match(self, selector: str) -> bool:
         """True unless the selector names a class, id or element the page lacks, or
         the selector engine finds it matches nothing."""
-        plain = _without_brackets(_without_functions(_STATEFUL.sub("", selector)))
+        plain = _BRACKETS.sub("", _without_functions(_STATEFUL.sub("", selector)))
         if not set(_SIMPLE_CLASS.findall(plain)) <= self.classes:
             return False
         if not set(_SIMPLE_ID.findall(plain)) <= self.ids:
@@ -118,13 +109,6 @@ def _without_functions(selector: str) -> str:
             out.append(char)
         i += 1
     return "".join(out)
-
-
-_BRACKETS = re.compile(r"\[[^\]]*\]")
-
-
-def _without_brackets(selector: str) -> str:
-    return _BRACKETS.sub("", selector)
 
 
 def _split_selectors(prelude) -> list[str]:
@@ -239,7 +223,12 @@ def used_css(sheets: list[str], page: Page) -> list[str]:
     another (nbconvert's syntax colours use the theme's ``--jp-mirror-*``) stays.
     """
     digest = hashlib.sha256()
-    for part in (Path(__file__).read_bytes(), *(s.encode("utf-8") for s in sheets), page.key()):
+    # the whole page: matching reads its structure and its style="" attributes
+    for part in (
+        Path(__file__).read_bytes(),
+        *(s.encode("utf-8") for s in sheets),
+        page.html.encode(),
+    ):
         digest.update(hashlib.sha256(part).digest())
     cached = CACHE / "css" / f"{digest.hexdigest()[:24]}.json"
     if cached.exists():

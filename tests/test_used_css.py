@@ -92,3 +92,13 @@ def test_the_result_is_kept_by_content(used_css, tmp_path):
     assert used_css(".jp-Cell{margin:0}") == first
     used_css(".jp-Cell{margin:1px}")
     assert len(list(tmp_path.rglob("*.json"))) == 2
+
+
+def test_the_same_names_in_another_structure_are_pruned_again(tmp_path, monkeypatch):
+    module = load_hook("used_css")
+    monkeypatch.setattr(module, "CACHE", tmp_path)
+    css = [".a > .b{color:red}"]
+    nested = module.Page('<div class="a"><p class="b">x</p></div>')
+    apart = module.Page('<div class="a"></div><p class="b">x</p>')
+    assert module.used_css(css, nested) == [".a > .b{color:red}"]
+    assert module.used_css(css, apart) == [""]
