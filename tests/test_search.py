@@ -318,7 +318,13 @@ def test_full_index_loads_on_intent_only(browser, base_url, site, lang, query, h
     page.on("pageerror", lambda error: errors.append(str(error)))
     page.on("console", lambda m: m.type in ("error", "warning") and errors.append(m.text))
     try:
-        page.goto(f"{root_url(base_url, lang)}activations/", wait_until="networkidle")
+        # Material fetches its index once its bundle has run, which on a loaded machine can be
+        # after the network has been idle for the half second "networkidle" waits for: wait for
+        # that request itself, then for the page to settle
+        stub = re.compile(r"/search/search_index\.json$")
+        with page.expect_request(lambda r: bool(stub.search(urlsplit(r.url).path)), timeout=30_000):
+            page.goto(f"{root_url(base_url, lang)}activations/", wait_until="load")
+        page.wait_for_load_state("networkidle")
         # Material fetched its index, and that was the stub; the page is searchable
         assert any(urlsplit(u).path.endswith("search/search_index.json") for u in urls)
         assert _indexes_with_docs(urls, site, base_url) == []
