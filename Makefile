@@ -41,14 +41,17 @@ browser: $(CHROMIUM) $(CJK_FONT)  ## Install Debian's chromium + fonts-noto-cjk 
 
 setup: $(STAMP)  ## Create .venv and install the pinned dependencies (skipped when up to date).
 
+# --dirty: a save rebuilds the pages it changes (hooks/preview.py), not the whole site.
+SERVE := serve --livereload --dirty
+
 serve: $(STAMP)  ## Set up, then preview both languages at http://127.0.0.1:8000 (Korean at /, English at /en/).
-	$(BIN)/mkdocs serve --livereload
+	$(BIN)/mkdocs $(SERVE)
 
 serve-en: $(STAMP)  ## Preview one language only, faster (also serve-ko); it is served at /, even English.
-	DOCS_LANGUAGE=en $(BIN)/mkdocs serve --livereload
+	DOCS_LANGUAGE=en $(BIN)/mkdocs $(SERVE)
 
 serve-ko: $(STAMP)
-	DOCS_LANGUAGE=ko $(BIN)/mkdocs serve --livereload
+	DOCS_LANGUAGE=ko $(BIN)/mkdocs $(SERVE)
 
 build: $(STAMP)  ## Build the site into site/ with --strict.
 	$(BIN)/mkdocs build --strict

@@ -16,6 +16,7 @@ import re
 from collections import Counter
 from pathlib import Path, PurePosixPath
 
+from docs_build import MARKERS
 from mkdocs.exceptions import PluginError
 
 from i18n.corrections import (
@@ -29,7 +30,7 @@ from i18n.corrections import (
 
 log = logging.getLogger("mkdocs.hooks.corrections")
 
-MARKER = "<!-- corrections -->"
+MARKER = MARKERS["corrections"]
 
 VERDICT_LABELS = {
     "ko": {"correct": "맞음", "imprecise": "부정확", "misleading": "오해 소지", "wrong": "틀림"},

@@ -24,6 +24,7 @@ hook                what it does
 ``corrections.py``  the corrections appendix and the chapters' correction boxes
 ``search.py``       one search index per language, Korean word forms, light page loads
 ``seo.py``          absolute hreflang links, sitemap, robots.txt, 404 pages, ARIA labels
+``preview.py``      dirty builds (``make serve``) rebuild every page an edit changes, only those
 =================== ===================================================================
 """
 
@@ -46,6 +47,8 @@ CACHE = Path(os.environ.get("DOCS_CACHE_DIR") or ROOT / ".cache")
 PRIORITY = {
     # files: after mkdocs-static-i18n (-100) has rebuilt the file list per language
     "notebooks.on_files": -200,
+    # after notebooks has made the labs pages again: which pages this build renders
+    "preview.on_files": -250,
     "figures.on_files": -300,  # after notebooks: figures draw in the background meanwhile
     # search: after the theme has rendered a page; before seo keeps the 404 page;
     # after i18n (-100) has written the combined index
@@ -57,10 +60,19 @@ PRIORITY = {
     "seo.on_post_build": -200,
 }
 
+# The markers a hook replaces with content made from other files than the page's own:
+# the page depends on every page (preview.py rebuilds it whenever a page changes)
+MARKERS = {
+    "glossary": "<!-- glossary -->",  # translations.py: i18n/glossary.yml and the chapters
+    "translation-status": "<!-- translation-status -->",  # translations.py: every page pair
+    "corrections": "<!-- corrections -->",  # corrections.py: the corrections and the chapters
+}
+
 __all__ = [
     "CACHE",
     "DEFAULT",
     "LANGUAGES",
+    "MARKERS",
     "PRIORITY",
     "ROOT",
     "build_language",

@@ -62,6 +62,8 @@ log = logging.getLogger("mkdocs.hooks.notebooks")
 
 DESCRIPTION_LENGTH = 160
 NBCONVERT_ALT = "No description has been provided for this image"
+# mkdocs-jupyter's cache folder for a dirty build that renders some notebooks only
+PARTIAL = "partial"
 FIGURE_ALT = {"ko": "그림 {n}: {section}", "en": "Figure {n}: {section}"}
 
 _HEADING_OR_IMG = re.compile(r"<h[1-6][^>]*>(.*?)</h[1-6]>|<img\b[^>]*>", re.S)
@@ -374,7 +376,7 @@ def prune_styles(output: str) -> str:
 # --------------------------------------------------------------------------
 
 
-def jupyter_cache_per_language(config) -> None:
+def jupyter_cache_per_language(config, notebooks: list) -> None:
     """Give mkdocs-jupyter's rendered-HTML cache one folder per language.
 
     mkdocs-jupyter deletes, after each build, every cache entry that build did not
@@ -383,25 +385,36 @@ def jupyter_cache_per_language(config) -> None:
     converted again on every build (about 7 s of a warm build). ``cache_dir`` is
     the plugin's documented option; each language's build sets it to
     ``<configured folder>/<lang>``.
+
+    A dirty build (``make serve``) that renders only some notebooks would evict the
+    others' entries: it gets a folder of its own, ``<lang>/partial``.
     """
     plugin = config.plugins.get("mkdocs-jupyter")
     if plugin is None or not plugin.config.get("cache"):
         return
     folder = Path(plugin.config["cache_dir"])
-    if folder.name in LANGUAGES:  # set by an earlier language's build of this run
+    while folder.name in (*LANGUAGES, PARTIAL):  # set by an earlier build of this run
         folder = folder.parent
-    plugin.config["cache_dir"] = str(folder / build_language(config))
+    folder = folder / build_language(config)
+    if any(not file.is_modified() for file in notebooks):
+        folder = folder / PARTIAL
+    plugin.config["cache_dir"] = str(folder)
 
 
 @event_priority(PRIORITY["notebooks.on_files"])
 def on_files(files: Files, config) -> Files:
-    jupyter_cache_per_language(config)
     run_all_notebooks(Path(config.docs_dir))
     # in place: ``files`` is i18n's Files subclass, which resolves links per language
     for file in [f for f in files if f.src_uri.endswith(".ipynb")]:
         files.remove(file)
         files.append(_wrap_notebook(file, config))
     return files
+
+
+def on_nav(nav, config, files):
+    # after every hook's on_files: preview.py has decided which pages this build renders
+    jupyter_cache_per_language(config, [f for f in files if f.src_uri.endswith(".ipynb")])
+    return nav
 
 
 def on_page_content(html: str, page, config, files) -> str:

@@ -62,6 +62,7 @@ from docs_build import (
     ROOT,
     build_language,
     other_language,
+    root,
     write_atomic,
 )
 from mkdocs.exceptions import PluginError
@@ -90,8 +91,9 @@ MATERIAL_WORKER = re.compile(
 
 # Ranking: a reader who types a concept wants the chapter that explains it; the
 # lab, the API reference, the glossary and the corrections appendix mention the
-# same terms and come after it (a title match still brings them first: 용어집).
-SECONDARY = {"labs": 0.25, "reference": 0.25, "glossary": 0.25, "corrections": 0.5}
+# same terms and come after it (a title match still brings them first: 용어집). The
+# reference, which names every function and argument of the code, comes last.
+SECONDARY = {"labs": 0.25, "reference": 0.0625, "glossary": 0.25, "corrections": 0.5}
 
 # Kiwi tags (without the -I/-R irregular marks) whose morphemes carry meaning; the
 # rest (particles J*, endings E*, copula, verb-making suffixes 하/되, punctuation)
@@ -272,6 +274,8 @@ def on_pre_build(config) -> None:
     # mkdocs-static-i18n runs each other language's build inside the default
     # language's on_post_build: count the builds in progress, so that the
     # combined index is split once, when the outermost build ends
+    if not _state.get("depth"):
+        _state["rendered"] = {lang: set() for lang in LANGUAGES}  # pages rendered, by language
     _state["depth"] = _state.get("depth", 0) + 1
 
 
@@ -282,6 +286,8 @@ def on_build_error(error) -> None:
 @event_priority(PRIORITY["search.on_post_page"])  # after the theme has rendered the page
 def on_post_page(output: str, page, config) -> str:
     """Point the page at its language's index and at the wrapper worker."""
+    lang = build_language(config)
+    _state["rendered"][lang].add(page.url.removeprefix(root(lang)))
     return _point_search(output, page.file.src_uri, config)
 
 
@@ -334,17 +340,30 @@ def on_post_build(config) -> None:
             by_lang[prefix].append({**doc, "location": doc["location"][len(prefix) + 1 :]})
         else:
             by_lang[default].append(doc)
+    # A dirty build (make serve) renders only some pages, and the entries it gets for
+    # them are mixed with copies of older ones (in a dirty build Material's search
+    # merges the index it made last, here the other language's). Of each rendered
+    # page, the last entries given are this build's; the other pages keep the
+    # entries of the last build's index, which a clean build would have deleted.
+    previous = {lang: _previous_index(site / root(lang) / "search") for lang in by_lang}
+    for lang in by_lang:
+        by_lang[lang] = last_entries(by_lang[lang], _state["rendered"][lang])
     # i18n drops an entry identical to the default language's: give it back
     for lang in others:
-        by_lang[lang] = _restore(by_lang[lang], by_lang[default], site / lang)
-    # a one-language build (DOCS_LANGUAGE=en) writes that language's index only
-    by_lang = {lang: docs for lang, docs in by_lang.items() if docs}
+        by_lang[lang] = _restore(
+            by_lang[lang], by_lang[default], site / lang, _state["rendered"][lang]
+        )
     for lang, docs in by_lang.items():
-        _check_order(docs, lang)
         for doc in docs:
             factor = SECONDARY.get(doc["location"].split("/", 1)[0])
             if factor is not None:
                 doc["boost"] = doc.get("boost", 1) * factor
+        if previous[lang] is not None:
+            by_lang[lang] = merge_entries(previous[lang], docs)
+    # a one-language build (DOCS_LANGUAGE=en) writes that language's index only
+    by_lang = {lang: docs for lang, docs in by_lang.items() if docs}
+    for lang, docs in by_lang.items():
+        _check_order(docs, lang)
     started = time.perf_counter()
     analyser = _state.get("analyser") or Analyser()
     _state["analyser"] = analyser
@@ -408,10 +427,56 @@ def _write_lazy(folder: Path, prefix: str, index_config: dict, bodies: dict[str,
     return names
 
 
-def _restore(docs: list[dict], default: list[dict], root: Path) -> list[dict]:
+def _previous_index(folder: Path) -> list[dict] | None:
+    """The entries of the full index an earlier build left in ``folder`` (a dirty build's)."""
+    found = [p for p in folder.glob("search_index.*.json") if FULL_INDEX.match(p.name)]
+    if not found:
+        return None
+    newest = max(found, key=lambda p: p.stat().st_mtime)
+    return json.loads(newest.read_text(encoding="utf-8"))["docs"]
+
+
+def _page_of(doc: dict) -> str:
+    return doc["location"].partition("#")[0]
+
+
+def last_entries(docs: list[dict], pages: set[str]) -> list[dict]:
+    """The entries of each of ``pages``: the last run of ``docs`` that belongs to it."""
+    runs: dict[str, list[dict]] = {}
+    start = 0
+    for end in range(1, len(docs) + 1):
+        if end == len(docs) or _page_of(docs[end]) != _page_of(docs[start]):
+            if _page_of(docs[start]) in pages:
+                runs[_page_of(docs[start])] = docs[start:end]
+            start = end
+    return [doc for run in runs.values() for doc in run]
+
+
+def merge_entries(previous: list[dict], rendered: list[dict]) -> list[dict]:
+    """The entries of ``rendered`` pages in place of theirs in ``previous``; the other
+    pages' entries as they were (in their order; new pages at the end)."""
+
+    page_of = _page_of
+    fresh: dict[str, list[dict]] = {}
+    for doc in rendered:
+        fresh.setdefault(page_of(doc), []).append(doc)
+    merged: list[dict] = []
+    for doc in previous:
+        page = page_of(doc)
+        if page not in fresh:
+            merged.append(doc)
+        elif fresh[page]:  # the page's new entries, once, where its old ones began
+            merged += fresh[page]
+            fresh[page] = []
+    for docs in fresh.values():
+        merged += docs
+    return merged
+
+
+def _restore(docs: list[dict], default: list[dict], root: Path, rendered: set[str]) -> list[dict]:
     """Add the default language's entries that i18n removed from ``docs`` as duplicates.
 
-    An entry is restored when its page exists in this language and has its
+    An entry is restored when its page was rendered in this language (``rendered``) and has its
     anchor (notebook headings have different ids per language: those sections
     are not duplicates, they are simply the other language's).
     """
@@ -420,13 +485,13 @@ def _restore(docs: list[dict], default: list[dict], root: Path) -> list[dict]:
     restored = list(docs)
     for doc in default:
         page_path, _, anchor = doc["location"].partition("#")
-        if doc["location"] in known:
+        if doc["location"] in known or page_path not in rendered:
             continue
         if page_path not in pages:
             page = root / page_path / "index.html"
             pages[page_path] = page.read_text(encoding="utf-8") if page.exists() else ""
         if pages[page_path] and (not anchor or f'id="{anchor}"' in pages[page_path]):
-            restored.append(doc)
+            restored.append(dict(doc))  # its own copy: each language's entry is boosted once
     # Material maps sections to the page entry that precedes them: keep pages together
     first: dict[str, int] = {}
     for i, doc in enumerate(restored):

@@ -23,6 +23,7 @@ from pathlib import Path
 from docs_build import (
     CACHE,
     LANGUAGES,
+    MARKERS,
     ROOT,
     build_language,
     other_language,
@@ -65,11 +66,11 @@ def written_language(page, config) -> str | None:
 def on_page_markdown(markdown: str, page, config, files) -> str:
     lang = build_language(config)
     file_locale, build_locale = written_language(page, config), lang
-    if "<!-- glossary -->" in markdown:
-        markdown = markdown.replace("<!-- glossary -->", glossary_markdown(lang))
-    if "<!-- translation-status -->" in markdown:
+    if MARKERS["glossary"] in markdown:
+        markdown = markdown.replace(MARKERS["glossary"], glossary_markdown(lang))
+    if MARKERS["translation-status"] in markdown:
         table = translation_status_markdown(Path(config.docs_dir), lang)
-        markdown = markdown.replace("<!-- translation-status -->", table)
+        markdown = markdown.replace(MARKERS["translation-status"], table)
     banner = fallback_banner(file_locale, build_locale)
     if banner:
         log.info("%s has no %s twin: shown with a fallback banner", page.file.src_uri, lang)
@@ -106,11 +107,11 @@ def on_page_read_source(page, config):
 OUTDATED = {
     "en": (
         '!!! warning "This translation may be outdated"\n'
-        "    The [Korean original]({link}) changed after this page was translated.\n\n"
+        '    The <a href="{link}">Korean original</a> changed after this page was translated.\n\n'
     ),
     "ko": (
         '!!! warning "번역이 최신이 아닐 수 있습니다"\n'
-        "    이 페이지를 번역한 뒤 [영어 원문]({link})이 바뀌었습니다.\n\n"
+        '    이 페이지를 번역한 뒤 <a href="{link}">영어 원문</a>이 바뀌었습니다.\n\n'
     ),
 }
 
@@ -235,7 +236,8 @@ def outdated_banner(page, config) -> str:
     if state.state != "outdated" or state.source == lang:
         return ""
     path_in_lang = page.url[len(root(lang)) :] if page.url.startswith(root(lang)) else page.url
-    # relative to the page, as MkDocs wants links (an absolute one fails a strict build)
+    # a URL relative to the page, in HTML: MkDocs checks Markdown links, and both an
+    # absolute one and one to a page's URL (not its .md file) fail a strict build
     target = root(other) + path_in_lang
     link = posixpath.relpath(target or ".", start=page.url or ".")
     return OUTDATED[lang].format(link=link if link == "." else link + "/")

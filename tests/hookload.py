@@ -14,6 +14,7 @@ def load_hook(name: str) -> ModuleType:
     """A fresh copy of ``hooks/<name>.py`` (its sibling ``docs_build`` importable)."""
     spec = importlib.util.spec_from_file_location(f"{name}_hook", HOOKS / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # as MkDocs does (dataclasses look their module up)
     old = sys.path.copy()
     sys.path.insert(0, str(HOOKS))
     try:

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
-from types import ModuleType, SimpleNamespace
+from types import SimpleNamespace
 
 import pytest
 import yaml
@@ -20,6 +19,7 @@ from i18n.corrections import (
     shown,
 )
 from i18n.languages import LANGUAGES
+from tests.hookload import load_hook
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -31,14 +31,7 @@ HEADING_ID = re.compile(r"^#{1,6}\s.*\{\s*#([A-Za-z0-9_-]+)[^}]*\}\s*$", re.MULT
 SPAN_ID = re.compile(r"<span id=\"([A-Za-z0-9_-]+)\"")
 
 
-def _load_hook() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("corrections_hook", ROOT / "hooks/corrections.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-hook = _load_hook()
+hook = load_hook("corrections")
 
 
 @pytest.fixture(scope="module")

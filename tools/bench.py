@@ -80,12 +80,18 @@ def _edit(path: Path, how: str, marker: str) -> None:
 def serve_times(env_extra: dict | None = None, port: int = 8765) -> dict[str, float]:
     """Seconds from saving a file to ``mkdocs serve`` serving the page that shows it.
 
+    ``mkdocs serve`` runs with the arguments ``make serve`` gives it (``SERVE`` in the
+    Makefile).
+
     Polls the served page (not the log) until it holds a marker written into the
     file, so the time includes the rebuild and the reload of the served files.
     """
     import urllib.request
 
-    cmd = [sys.executable, "-m", "mkdocs", "serve", "--livereload", "-a", f"127.0.0.1:{port}"]
+    serve = re.search(r"^SERVE := (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    if serve is None:
+        raise RuntimeError("Makefile: no SERVE := line (the arguments of make serve)")
+    cmd = [sys.executable, "-m", "mkdocs", *serve.group(1).split(), "-a", f"127.0.0.1:{port}"]
     env = {**ENV, **(env_extra or {})}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []

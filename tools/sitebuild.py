@@ -38,13 +38,16 @@ CHROMIUM_ARGS = [
 
 
 def build(
-    site: Path, docs: Path | None = None, language: str | None = None
+    site: Path, docs: Path | None = None, language: str | None = None, dirty: bool = False
 ) -> subprocess.CompletedProcess:
     """Run a strict build into ``site``, from another docs folder or one language.
 
     The build runs under ProperDocs, the maintained fork of MkDocs 1.x, with the
     same ``mkdocs.yml``: the tests prove the site on the line that outlives MkDocs
     1.6 (``mkdocs serve`` still previews it with MkDocs itself).
+
+    ``dirty``: the build ``make serve`` makes on each save (``--dirty``), not strict,
+    since MkDocs warns of every dirty build.
     """
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "DISABLE_MKDOCS_2_WARNING": "true"}
     env.pop("SITE_URL", None)
@@ -61,7 +64,7 @@ def build(
             "build",
             "-f",
             "mkdocs.yml",
-            "--strict",
+            "--dirty" if dirty else "--strict",
             "-d",
             str(site),
         ],

@@ -1,0 +1,233 @@
+"""Quick previews: a dirty build (``make serve``) rebuilds every page an edit changes, and
+its site is the one a clean build makes.
+
+The unit tests give ``hooks/preview.py`` and the search merge broken inputs; the
+build test edits a copy of the docs, lets dirty builds follow the edit and its undo,
+and compares the result with the clean site, file by file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.hookload import load_hook
+from tools.sitebuild import build
+
+ROOT = Path(__file__).resolve().parent.parent
+preview = load_hook("preview")
+search = load_hook("search")
+
+
+# --------------------------------------------------------------------------
+# Which pages a dirty build renders
+# --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def docs(tmp_path) -> Path:
+    """Two twin pages, a page without a twin and a glossary page, built at t=100."""
+    docs = tmp_path / "docs"
+    for lang in ("ko", "en"):
+        (docs / lang).mkdir(parents=True)
+        (docs / lang / "a.md").write_text("# A\n\ntext\n", encoding="utf-8")
+        (docs / lang / "glossary.md").write_text("# G\n\n<!-- glossary -->\n", encoding="utf-8")
+    (docs / "ko" / "only.md").write_text("---\ntitle: Only\n---\n\n# O\n", encoding="utf-8")
+    for path in docs.rglob("*.md"):
+        os.utime(path, (50, 50))
+    return docs
+
+
+def pages_of(docs: Path, lang: str, site: Path) -> list:
+    pages = []
+    for source in sorted((docs / lang).glob("*.md")):
+        dest = site / lang / source.stem / "index.html"
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if not dest.exists():
+            dest.write_text("old", encoding="utf-8")
+            os.utime(dest, (100, 100))
+        aggregate = "<!-- glossary -->" in source.read_text(encoding="utf-8")
+        uri = f"{lang}/{source.name}"
+        pages.append(preview.Page(uri, source, dest, preview.title_source(source), aggregate))
+    return pages
+
+
+def record(pages: list) -> dict:
+    return {"pages": {p.src_uri: {"title": "t", "title_source": p.title_source} for p in pages}}
+
+
+def test_an_edit_rebuilds_the_twin_and_the_aggregate_pages_only(docs, tmp_path):
+    site = tmp_path / "site"
+    pages = pages_of(docs, "en", site)
+    assert preview.plan(pages, record(pages), docs, newest=10) == (
+        set(),
+        "they depend on what changed",
+    )
+    ko = docs / "ko" / "a.md"
+    ko.write_text("# A\n\nmore text\n", encoding="utf-8")
+    os.utime(ko, (200, 200))
+    stale, _ = preview.plan(pages, record(pages), docs, newest=10)
+    # the English twin (its outdated banner) and the glossary page (built from every page)
+    assert stale == {"en/a.md", "en/glossary.md"}
+
+
+def test_the_site_inputs_rebuild_every_page(docs, tmp_path):
+    pages = pages_of(docs, "ko", tmp_path / "site")
+    stale, why = preview.plan(pages, record(pages), docs, newest=150)
+    assert stale == {p.src_uri for p in pages} and why == "the site's inputs changed"
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "rebuilt"),
+    [
+        ("a.md", "# A\n\nnew body\n", False),  # the body: the page alone (MkDocs sees it)
+        ("a.md", "# A, renamed\n\ntext\n", True),  # the first heading: every page
+        ("only.md", "---\ntitle: Other\n---\n\n# O\n", True),  # the front matter's title
+    ],
+)
+def test_a_new_title_rebuilds_every_page(docs, tmp_path, name, text, rebuilt):
+    site = tmp_path / "site"
+    before = pages_of(docs, "ko", site)
+    (docs / "ko" / name).write_text(text, encoding="utf-8")
+    os.utime(docs / "ko" / name, (200, 200))
+    stale, why = preview.plan(pages_of(docs, "ko", site), record(before), docs, newest=10)
+    assert (stale == {p.src_uri for p in before}) is rebuilt, why
+    if rebuilt:
+        assert why == f"the title of ko/{name} changed"
+
+
+def test_no_record_or_another_set_of_pages_rebuilds_every_page(docs, tmp_path):
+    pages = pages_of(docs, "ko", tmp_path / "site")
+    every = {p.src_uri for p in pages}
+    assert preview.plan(pages, None, docs, newest=10) == (every, "no record of the last build")
+    fewer = record(pages[1:])
+    assert preview.plan(pages, fewer, docs, newest=10) == (every, "pages were added or removed")
+
+
+def test_the_record_is_kept_per_site_folder_and_language(tmp_path):
+    paths = {preview.state_path(tmp_path / s, lang) for s in ("a", "b") for lang in ("ko", "en")}
+    assert len(paths) == 4
+
+
+# --------------------------------------------------------------------------
+# The search entries of a dirty build
+# --------------------------------------------------------------------------
+
+
+def entry(location: str, text: str = "") -> dict:
+    return {"location": location, "title": location, "text": text}
+
+
+def test_the_last_entries_of_a_rendered_page_are_this_builds():
+    # Material's dirty merge: an older copy of a page's entries, then this build's
+    docs = [entry("a/"), entry("a/#old"), entry("b/"), entry("a/", "new"), entry("a/#x", "new")]
+    assert search.last_entries(docs, {"a/"}) == [entry("a/", "new"), entry("a/#x", "new")]
+    assert search.last_entries(docs, {"c/"}) == []
+
+
+def test_merged_entries_keep_the_other_pages_and_their_order():
+    previous = [entry(""), entry("a/"), entry("a/#old"), entry("b/"), entry("b/#s")]
+    rendered = [entry("a/", "new"), entry("a/#x", "new"), entry("c/")]
+    merged = search.merge_entries(previous, rendered)
+    assert [d["location"] for d in merged] == ["", "a/", "a/#x", "b/", "b/#s", "c/"]
+    assert merged[1]["text"] == "new"  # a removed heading (#old) is gone, not kept
+    assert search.merge_entries(previous, []) == previous
+
+
+# --------------------------------------------------------------------------
+# A dirty build follows an edit, and its undo, to the clean site
+# --------------------------------------------------------------------------
+
+PAGE = "ko/activations.md"
+EDIT = "\n\n## 미리 보기 확인 { #preview-check }\n\n미리보기더티빌드 문장입니다.\n"
+
+
+def files_of(site: Path) -> dict[str, bytes]:
+    """Every file of a site by path; the search indexes by content (their names are
+    hashes of it), and not mkdocstrings' inventory, which lists the rendered objects."""
+    out = {}
+    for path in sorted(site.rglob("*")):
+        name = path.relative_to(site).as_posix()
+        if not path.is_file() or name.endswith("objects.inv"):
+            continue
+        name = re.sub(r"(search_(index|titles))\.[0-9a-f]{12}\.json$", r"\1.HASH.json", name)
+        data = re.sub(
+            rb"(search_(index|titles))\.[0-9a-f]{12}\.json", rb"\1.HASH.json", path.read_bytes()
+        )
+        out[name] = data
+    return out
+
+
+def index_of(site: Path, lang_root: str) -> list[dict]:
+    (path,) = [
+        p
+        for p in (site / lang_root / "search").glob("search_index.*.json")
+        if re.fullmatch(r"search_index\.[0-9a-f]{12}\.json", p.name)
+    ]
+    return json.loads(path.read_text(encoding="utf-8"))["docs"]
+
+
+def touch_after(path: Path, site: Path) -> None:
+    """Make ``path`` newer than every file of ``site``, as a save after a build is."""
+    built = max(p.stat().st_mtime for p in site.rglob("*"))
+    os.utime(path, (built + 1, built + 1))
+
+
+@pytest.mark.build
+def test_a_dirty_build_follows_an_edit_and_its_undo(site, tmp_path):
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs)  # copy2: the sources keep their times
+    copy = tmp_path / "site"
+    shutil.copytree(site, copy)
+    for lang in ("ko", "en"):  # the clean build's record of its titles, for the copy
+        state = json.loads(preview.state_path(site, lang).read_text(encoding="utf-8"))
+        state["site_dir"] = str(copy.resolve())
+        preview.state_path(copy, lang).write_text(json.dumps(state), encoding="utf-8")
+    clean = files_of(site)
+
+    source = docs / PAGE
+    original = source.read_text(encoding="utf-8")
+    source.write_text(original + EDIT, encoding="utf-8")
+    touch_after(source, copy)
+    result = build(copy, docs=docs, dirty=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    log = result.stdout + result.stderr
+    warnings = [
+        line for line in log.splitlines() if "WARNING" in line and "'dirty' build" not in line
+    ]
+    assert not warnings, warnings
+    edited = files_of(copy)
+    changed = {name for name in clean if edited.get(name) != clean[name]}
+    # the page, its twin (now an outdated translation), the status pages, the indexes
+    assert {"activations/index.html", "en/activations/index.html"} <= changed
+    assert {"translation-status/index.html", "en/translation-status/index.html"} <= changed
+    assert not {n for n in changed if n.endswith(".html")} - {
+        "activations/index.html",
+        "en/activations/index.html",
+        "translation-status/index.html",
+        "en/translation-status/index.html",
+    }, changed
+    assert "미리보기더티빌드" in edited["activations/index.html"].decode()
+    assert "번역이 최신이 아닐" not in edited["activations/index.html"].decode()
+    assert "may be outdated" in edited["en/activations/index.html"].decode()
+    # the index: the new section, and every other page's entries as they were
+    ko_before, ko_after = index_of(site, ""), index_of(copy, "")
+    new = [d for d in ko_after if d["location"] == "activations/#preview-check"]
+    assert len(new) == 1 and "미리보기더티빌드" in new[0]["text"]
+    edited_pages = ("activations/", "translation-status/")
+    assert [d for d in ko_after if not d["location"].startswith(edited_pages)] == [
+        d for d in ko_before if not d["location"].startswith(edited_pages)
+    ]
+
+    source.write_text(original, encoding="utf-8")  # undo: back to the clean site
+    touch_after(source, copy)
+    result = build(copy, docs=docs, dirty=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+    undone = files_of(copy)
+    assert sorted(undone) == sorted(clean)
+    assert [name for name in clean if undone[name] != clean[name]] == []
