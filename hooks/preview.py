@@ -14,6 +14,10 @@ MkDocs compares:
 - a page added or removed, or a page title changed (its front matter ``title`` or its
   first ``#`` heading): every page, since the title is in every page's navigation.
 
+A file saved while a build runs may be older than the HTML that build writes and still
+not be in it: "newer" means newer than the HTML or than the start of the build that
+wrote it, whichever came first.
+
 A page that is not rebuilt is not read either, so MkDocs would not know its title
 for the navigation of the pages that are: this hook gives it the title it had in the
 last build, kept in ``<cache>/preview/`` per site folder (the one state that outlives
@@ -30,6 +34,7 @@ import hashlib
 import json
 import logging
 import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -132,7 +137,13 @@ def plan(pages: list[Page], previous: dict | None, docs: Path, newest: float) ->
     known = previous.get("pages", {})
     if set(known) != every:
         return every, "pages were added or removed"
-    dests = {page.src_uri: _mtime(page.dest) for page in pages}
+    # what a page was rendered from was read after the last build started: a file
+    # saved while it ran can be older than the HTML and still not be in it
+    started = previous.get("started", float("inf"))
+    dests = {}
+    for page in pages:
+        built = _mtime(page.dest)
+        dests[page.src_uri] = None if built is None else min(built, started)
     sources = {page.src_uri: _mtime(page.source) or 0.0 for page in pages}
     for page in pages:
         built = dests[page.src_uri]
@@ -149,7 +160,7 @@ def plan(pages: list[Page], previous: dict | None, docs: Path, newest: float) ->
         built = dests[page.src_uri]
         if built is None:
             continue  # MkDocs builds it anyway
-        if newest > built or twins[page.src_uri] > built:
+        if newest > built or twins[page.src_uri] > built or sources[page.src_uri] > built:
             stale.add(page.src_uri)
         elif page.aggregate and newest_doc > built:
             stale.add(page.src_uri)
@@ -167,6 +178,7 @@ class Build:
     """One language build's view of the last build and of the pages it renders."""
 
     previous: dict | None
+    started: float = field(default_factory=time.time)
     pages: dict[str, Page] = field(default_factory=dict)
     titles: dict[str, str] = field(default_factory=dict)
 
@@ -193,6 +205,23 @@ def _load(key: tuple[str, str]) -> dict | None:
     except (OSError, ValueError):
         return None
     return state if state.get("version") == STATE_VERSION else None
+
+
+def on_config(config):
+    """Keep Material's search from merging its last index into each dirty build's.
+
+    Told of a dirty build (its ``on_startup`` event), Material's search keeps the
+    index it made last and merges it into the next, assuming one page per rebuild;
+    with mkdocs-static-i18n's two builds per rebuild and several pages each, that
+    repeats entries, three times as many each save (a build took 2 s, then 14, 48,
+    176 s). The same event, per build, tells it not to; ``search.py`` keeps the
+    entries of the pages a dirty build does not render, from the last index written.
+    """
+    for name in ("material/search", "search"):
+        search = config.plugins.get(name)
+        if search is not None and hasattr(search, "on_startup"):
+            search.on_startup(command="serve", dirty=False)
+    return config
 
 
 def on_pre_build(config) -> None:
@@ -255,6 +284,7 @@ def on_post_build(config) -> None:
         if title is not None:
             pages[src_uri] = {"title": title, "title_source": page.title_source}
     state = {"version": STATE_VERSION, "site_dir": str(Path(config.site_dir).resolve())}
+    state["started"] = build.started
     state["pages"] = pages if len(pages) == len(build.pages) else {}
     path = state_path(*_key(config))
     write_atomic(path, json.dumps(state, ensure_ascii=False).encode())

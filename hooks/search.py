@@ -331,6 +331,7 @@ def on_post_build(config) -> None:
     if not path.exists():
         raise PluginError(f"search: {path} was not written; is the search plugin enabled?")
     combined = json.loads(path.read_text(encoding="utf-8"))
+    log.info("search: %d entries from the search plugin", len(combined["docs"]))
     default = DEFAULT
     others = [lang for lang in LANGUAGES if lang != default]
     by_lang: dict[str, list[dict]] = {lang: [] for lang in [default, *others]}

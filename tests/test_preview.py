@@ -76,6 +76,20 @@ def test_an_edit_rebuilds_the_twin_and_the_aggregate_pages_only(docs, tmp_path):
     assert stale == {"en/a.md", "en/glossary.md"}
 
 
+def test_a_save_during_the_last_build_is_not_taken_as_built(docs, tmp_path):
+    """The HTML was written at t=100 by a build that started at t=90: a file saved at
+    t=95 is newer than what that build read."""
+    pages = pages_of(docs, "en", tmp_path / "site")
+    ko, en = docs / "ko" / "a.md", docs / "en" / "glossary.md"
+    os.utime(ko, (95, 95))
+    os.utime(en, (95, 95))
+    state = {**record(pages), "started": 90}
+    assert preview.plan(pages, state, docs, newest=10)[0] == {"en/a.md", "en/glossary.md"}
+    assert preview.plan(pages, {**state, "started": 99}, docs, newest=10)[0] == set()
+    stale, _ = preview.plan(pages, state, docs, newest=92)  # the glossary.yml, say
+    assert stale == {p.src_uri for p in pages}
+
+
 def test_the_site_inputs_rebuild_every_page(docs, tmp_path):
     pages = pages_of(docs, "ko", tmp_path / "site")
     stale, why = preview.plan(pages, record(pages), docs, newest=150)
@@ -231,3 +245,76 @@ def test_a_dirty_build_follows_an_edit_and_its_undo(site, tmp_path):
     undone = files_of(copy)
     assert sorted(undone) == sorted(clean)
     assert [name for name in clean if undone[name] != clean[name]] == []
+
+
+# --------------------------------------------------------------------------
+# make serve: saves show, and each rebuild does the same work as the last
+# --------------------------------------------------------------------------
+
+
+def _fetch(url: str) -> str:
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+@pytest.mark.build
+def test_make_serve_shows_each_save_with_the_same_work_each_time(tmp_path):
+    """Saves to a copy of the docs, served as ``make serve`` serves them: each shows, and
+    the search plugin hands over as many entries after the third save as after the
+    first (Material's dirty merge once tripled them on every save)."""
+    import socket
+    import subprocess
+    import threading
+    import time
+
+    from tools.sitebuild import serve_command
+
+    docs = tmp_path / "docs"
+    shutil.copytree(ROOT / "docs", docs)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DOCS_DIR": str(docs), "NO_MKDOCS_2_WARNING": "1"}
+    env.pop("DOCS_LANGUAGE", None)
+    proc = subprocess.Popen(
+        serve_command(port), cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True
+    )
+    lines: list[str] = []
+    reader = threading.Thread(target=lambda: lines.extend(proc.stderr), daemon=True)
+    reader.start()
+
+    def wait_for(condition, what: str, limit: float = 120) -> None:
+        deadline = time.monotonic() + limit
+        while not condition():
+            assert proc.poll() is None, "".join(lines)
+            assert time.monotonic() < deadline, f"{what}:\n" + "".join(lines[-30:])
+            time.sleep(0.2)
+
+    try:
+        wait_for(lambda: any("Serving on" in line for line in lines), "serve did not start", 600)
+        counts = []
+        for n, (page, url) in enumerate([(PAGE, ""), ("en/activations.md", "en/")] * 2):
+            source = docs / page
+            marker = f"previewsave{n}marker"
+            source.write_text(source.read_text(encoding="utf-8") + f"\n\n{marker}\n", "utf-8")
+            address = f"http://127.0.0.1:{port}/{url}activations/"
+            wait_for(
+                lambda address=address, marker=marker: marker in _fetch(address),
+                f"save {n} of {page} did not show",
+            )
+            wait_for(lambda: "Reloading browsers" in lines[-1], "the rebuild did not end")
+            found = [re.search(r"search: (\d+) entries from the search plugin", x) for x in lines]
+            counts.append(int([m for m in found if m][-1].group(1)))
+            time.sleep(1)  # the next save is a second later (mtimes)
+        # the same pages rendered on saves 1 and 3 (ko), 2 and 4 (en)
+        assert counts[2] == counts[0] and counts[3] == counts[1], counts
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        reader.join(timeout=30)
+        proc.stderr.close()

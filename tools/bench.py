@@ -88,10 +88,9 @@ def serve_times(env_extra: dict | None = None, port: int = 8765) -> dict[str, fl
     """
     import urllib.request
 
-    serve = re.search(r"^SERVE := (.+)$", (ROOT / "Makefile").read_text(), re.M)
-    if serve is None:
-        raise RuntimeError("Makefile: no SERVE := line (the arguments of make serve)")
-    cmd = [sys.executable, "-m", "mkdocs", *serve.group(1).split(), "-a", f"127.0.0.1:{port}"]
+    from tools.sitebuild import serve_command
+
+    cmd = serve_command(port)
     env = {**ENV, **(env_extra or {})}
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stderr=subprocess.PIPE, text=True)
     lines: list[str] = []

@@ -92,6 +92,16 @@ def shared_site(root: Path) -> Path:
     return site
 
 
+def serve_command(port: int) -> list[str]:
+    """``mkdocs serve`` as ``make serve`` runs it (``SERVE`` in the Makefile), on ``port``."""
+    import re
+
+    serve = re.search(r"^SERVE := (.+)$", (ROOT / "Makefile").read_text(), re.M)
+    if serve is None:
+        raise RuntimeError("Makefile: no SERVE := line (the arguments of make serve)")
+    return [sys.executable, "-m", "mkdocs", *serve.group(1).split(), "-a", f"127.0.0.1:{port}"]
+
+
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:  # the tests record requests themselves
         pass
