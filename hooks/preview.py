@@ -25,7 +25,8 @@ a build, on disk, and a build without it rebuilds everything). ``search.py`` kee
 search entries of the pages not rebuilt, and ``notebooks.py`` stops mkdocs-jupyter from
 evicting the cache entries of the notebooks not rebuilt.
 
-A build without ``--dirty`` is untouched: it only records the titles.
+A page whose source was deleted is removed from the site (and, by ``search.py``, from
+the index). A build without ``--dirty`` is untouched: it only records the titles.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ log = logging.getLogger("mkdocs.hooks.preview")
 
 # What every page is made of, besides its own source (folders are walked)
 INPUTS = ("mkdocs.yml", "pyproject.toml", "hooks", "overrides", "i18n", "snippets")
-STATE_VERSION = 1
+STATE_VERSION = 2
 
 
 def state_path(site_dir: str | Path, lang: str) -> Path:
@@ -246,6 +247,12 @@ def on_files(files, config):
         )
     if not _command["dirty"]:
         return files
+    site = Path(config.site_dir).resolve()
+    for src_uri, known in ((build.previous or {}).get("pages") or {}).items():
+        dest = (site / known.get("dest", "")).resolve()
+        if src_uri not in build.pages and dest.is_file() and site in dest.parents:
+            dest.unlink()  # the page of a deleted source is not served any more
+            log.info("preview: %s was deleted: its page is removed", src_uri)
     stale, why = plan(list(build.pages.values()), build.previous, docs, newest_input())
     for src_uri in sorted(stale):
         dest = build.pages[src_uri].dest
@@ -282,7 +289,12 @@ def on_post_build(config) -> None:
         if title is None:  # not rebuilt: the title it had
             title = known.get(src_uri, {}).get("title")
         if title is not None:
-            pages[src_uri] = {"title": title, "title_source": page.title_source}
+            dest = page.dest.resolve().relative_to(Path(config.site_dir).resolve())
+            pages[src_uri] = {
+                "title": title,
+                "title_source": page.title_source,
+                "dest": dest.as_posix(),
+            }
     state = {"version": STATE_VERSION, "site_dir": str(Path(config.site_dir).resolve())}
     state["started"] = build.started
     state["pages"] = pages if len(pages) == len(build.pages) else {}

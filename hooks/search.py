@@ -346,7 +346,7 @@ def on_post_build(config) -> None:
     # merges the index it made last, here the other language's). Of each rendered
     # page, the last entries given are this build's; the other pages keep the
     # entries of the last build's index, which a clean build would have deleted.
-    previous = {lang: _previous_index(site / root(lang) / "search") for lang in by_lang}
+    previous = {lang: _previous_index(site / root(lang)) for lang in by_lang}
     for lang in by_lang:
         by_lang[lang] = last_entries(by_lang[lang], _state["rendered"][lang])
     # i18n drops an entry identical to the default language's: give it back
@@ -428,13 +428,16 @@ def _write_lazy(folder: Path, prefix: str, index_config: dict, bodies: dict[str,
     return names
 
 
-def _previous_index(folder: Path) -> list[dict] | None:
-    """The entries of the full index an earlier build left in ``folder`` (a dirty build's)."""
+def _previous_index(site_root: Path) -> list[dict] | None:
+    """The entries of the full index an earlier build left below ``site_root`` (a dirty
+    build's, where a clean build has deleted it), of the pages still in the site."""
+    folder = site_root / "search"
     found = [p for p in folder.glob("search_index.*.json") if FULL_INDEX.match(p.name)]
     if not found:
         return None
     newest = max(found, key=lambda p: p.stat().st_mtime)
-    return json.loads(newest.read_text(encoding="utf-8"))["docs"]
+    docs = json.loads(newest.read_text(encoding="utf-8"))["docs"]
+    return [doc for doc in docs if (site_root / _page_of(doc) / "index.html").is_file()]
 
 
 def _page_of(doc: dict) -> str:

@@ -153,6 +153,22 @@ def test_merged_entries_keep_the_other_pages_and_their_order():
     assert search.merge_entries(previous, []) == previous
 
 
+def test_the_last_index_keeps_only_pages_still_in_the_site(tmp_path):
+    (tmp_path / "search").mkdir()
+    docs = [entry(""), entry("a/"), entry("a/#s"), entry("gone/"), entry("gone/#s")]
+    index = tmp_path / "search" / "search_index.0123456789ab.json"
+    index.write_text(json.dumps({"config": {}, "docs": docs}), encoding="utf-8")
+    for page in ("", "a/"):
+        (tmp_path / page).mkdir(exist_ok=True)
+        (tmp_path / page / "index.html").write_text("<html>", encoding="utf-8")
+    kept = search._previous_index(tmp_path)
+    assert [d["location"] for d in kept] == ["", "a/", "a/#s"]
+    (tmp_path / "gone").mkdir()
+    (tmp_path / "gone" / "index.html").write_text("<html>", encoding="utf-8")
+    assert search._previous_index(tmp_path) == docs
+    assert search._previous_index(tmp_path / "gone") is None  # a clean build's: no index
+
+
 # --------------------------------------------------------------------------
 # A dirty build follows an edit, and its undo, to the clean site
 # --------------------------------------------------------------------------
