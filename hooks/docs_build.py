@@ -83,6 +83,7 @@ __all__ = [
     "root",
     "shown",
     "theme_alternates",
+    "twin_of",
     "write_atomic",
 ]
 
@@ -106,6 +107,18 @@ def write_atomic(path: Path, data: bytes) -> None:
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_bytes(data)
     os.replace(tmp, path)
+
+
+def twin_of(path: Path, docs: Path) -> Path | None:
+    """The same page in the other language's folder of ``docs``, if there is one."""
+    try:
+        lang, *rest = path.relative_to(docs).parts
+    except ValueError:
+        return None
+    if lang not in LANGUAGES or not rest:
+        return None
+    twin = docs.joinpath(other_language(lang), *rest)
+    return twin if twin.is_file() else None
 
 
 def build_language(config) -> str:

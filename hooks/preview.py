@@ -39,16 +39,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from docs_build import (
-    CACHE,
-    LANGUAGES,
-    MARKERS,
-    PRIORITY,
-    ROOT,
-    build_language,
-    other_language,
-    write_atomic,
-)
+from docs_build import CACHE, MARKERS, PRIORITY, ROOT, build_language, twin_of, write_atomic
 from mkdocs.plugins import event_priority
 
 log = logging.getLogger("mkdocs.hooks.preview")
@@ -94,18 +85,6 @@ def title_source(path: Path) -> str:
         title = str(meta.get("title", ""))
     first = next((t for hashes, t in markdown_headings(text) if hashes == "#"), "")
     return f"{title}\n{first}"
-
-
-def twin_of(path: Path, docs: Path) -> Path | None:
-    """The same page in the other language's folder, if there is one."""
-    try:
-        lang, *rest = path.relative_to(docs).parts
-    except ValueError:
-        return None
-    if lang not in LANGUAGES or not rest:
-        return None
-    twin = docs.joinpath(other_language(lang), *rest)
-    return twin if twin.is_file() else None
 
 
 def _mtime(path: Path) -> float | None:

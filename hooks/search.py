@@ -459,14 +459,12 @@ def last_entries(docs: list[dict], pages: set[str]) -> list[dict]:
 def merge_entries(previous: list[dict], rendered: list[dict]) -> list[dict]:
     """The entries of ``rendered`` pages in place of theirs in ``previous``; the other
     pages' entries as they were (in their order; new pages at the end)."""
-
-    page_of = _page_of
     fresh: dict[str, list[dict]] = {}
     for doc in rendered:
-        fresh.setdefault(page_of(doc), []).append(doc)
+        fresh.setdefault(_page_of(doc), []).append(doc)
     merged: list[dict] = []
     for doc in previous:
-        page = page_of(doc)
+        page = _page_of(doc)
         if page not in fresh:
             merged.append(doc)
         elif fresh[page]:  # the page's new entries, once, where its old ones began

@@ -29,6 +29,7 @@ from docs_build import (
     other_language,
     root,
     shown,
+    twin_of,
     write_atomic,
 )
 from mkdocs.exceptions import PluginError
@@ -221,16 +222,10 @@ def outdated_banner(page, config) -> str:
 
     path = Path(page.file.abs_src_path)
     docs = Path(config.docs_dir)
-    try:
-        lang, *rest = path.relative_to(docs).parts
-    except ValueError:
+    twin = twin_of(path, docs)
+    if twin is None:
         return ""
-    if lang not in OUTDATED or not rest:
-        return ""
-    other = other_language(lang)
-    twin = docs.joinpath(other, *rest)
-    if not twin.is_file():
-        return ""
+    lang, other = path.relative_to(docs).parts[0], twin.relative_to(docs).parts[0]
     pair = (path, twin) if lang == "ko" else (twin, path)
     state = translation_state(*pair)
     if state.state != "outdated" or state.source == lang:
