@@ -26,6 +26,7 @@ a rebuild prunes only for pages that changed.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -72,25 +73,54 @@ class Page:
             self._soup = BeautifulSoup(self.html, "html.parser")
         return self._soup
 
-    def may_match(self, selector: str) -> bool:
+    def may_match(self, selector: str | Selector) -> bool:
         """True unless the selector names a class, id or element the page lacks, or
         the selector engine finds it matches nothing."""
-        plain = _BRACKETS.sub("", _without_functions(_STATEFUL.sub("", selector)))
-        if not set(_SIMPLE_CLASS.findall(plain)) <= self.classes:
+        if isinstance(selector, str):
+            selector = Selector.of(selector)
+        if not (
+            selector.classes <= self.classes
+            and selector.ids <= self.ids
+            and selector.tags <= self.tags
+        ):
             return False
-        if not set(_SIMPLE_ID.findall(plain)) <= self.ids:
-            return False
-        if not {t.lower() for t in _SIMPLE_TAG.findall(plain)} <= self.tags:
-            return False
+        if selector.compiled is None:
+            return True  # unreadable: cannot be proven unused
+        try:
+            return selector.compiled.select_one(self.soup) is not None
+        except (NotImplementedError, ValueError):
+            return True
+
+
+class Selector:
+    """One selector, read once per process: the names it needs, and its compiled form.
+
+    Every notebook page is checked against the same few thousand selectors of the
+    same stylesheets, so what does not depend on the page is worked out once.
+    """
+
+    __slots__ = ("classes", "compiled", "ids", "tags", "text")
+
+    def __init__(self, text: str) -> None:
         import soupsieve
 
+        self.text = text
+        plain = _BRACKETS.sub("", _without_functions(_STATEFUL.sub("", text)))
+        self.classes = frozenset(_SIMPLE_CLASS.findall(plain))
+        self.ids = frozenset(_SIMPLE_ID.findall(plain))
+        self.tags = frozenset(t.lower() for t in _SIMPLE_TAG.findall(plain))
         # attributes count as present: scripts set them (Material's palette sets
         # ``data-md-color-scheme``, which the dark theme's rules select on)
-        static = _BRACKETS.sub(":is(*)", _STATEFUL.sub(":is(*)", selector))
+        static = _BRACKETS.sub(":is(*)", _STATEFUL.sub(":is(*)", text))
         try:
-            return self.soup.select_one(static) is not None
+            self.compiled = soupsieve.compile(static)
         except (soupsieve.SelectorSyntaxError, NotImplementedError, ValueError):
-            return True  # unreadable: cannot be proven unused
+            self.compiled = None
+
+    @classmethod
+    @functools.lru_cache(maxsize=1 << 16)  # by the selector's text: a pure function of it
+    def of(cls, text: str) -> Selector:
+        return cls(text)
 
 
 def _without_functions(selector: str) -> str:
@@ -136,27 +166,45 @@ def _declarations(content) -> list:
     ]
 
 
-def _prune_rules(rules, page: Page) -> list:
-    """(selectors, declarations) for style rules, (at-rule, inner) for grouping rules,
-    the at-rule itself for the others; only what may apply to ``page``."""
+@functools.lru_cache(maxsize=32)
+def _parsed(sheet: str) -> tuple:
+    """A stylesheet read once per process: (selectors, declarations) for style rules,
+    (at-rule, inner) for ``@media`` and ``@supports``, the at-rule itself for the others."""
     import tinycss2
 
+    def read(rules) -> tuple:
+        out = []
+        for rule in rules:
+            if rule.type == "qualified-rule":
+                selectors = [Selector.of(s) for s in _split_selectors(rule.prelude)]
+                out.append(("style", selectors, _declarations(rule.content)))
+            elif rule.type == "at-rule":
+                if rule.lower_at_keyword in ("media", "supports") and rule.content is not None:
+                    inner = tinycss2.parse_rule_list(
+                        rule.content, skip_comments=True, skip_whitespace=True
+                    )
+                    out.append(("group", rule, read(inner)))
+                else:
+                    out.append(("other", rule, None))
+        return tuple(out)
+
+    return read(tinycss2.parse_stylesheet(sheet, skip_comments=True, skip_whitespace=True))
+
+
+def _prune_rules(rules: tuple, page: Page) -> list:
+    """The rules of :func:`_parsed` that may apply to ``page``, the same shapes."""
     kept = []
-    for rule in rules:
-        if rule.type == "qualified-rule":
-            selectors = [s for s in _split_selectors(rule.prelude) if page.may_match(s)]
+    for kind, a, b in rules:
+        if kind == "style":
+            selectors = [s.text for s in a if page.may_match(s)]
             if selectors:
-                kept.append(("style", selectors, _declarations(rule.content)))
-        elif rule.type == "at-rule":
-            if rule.lower_at_keyword in ("media", "supports") and rule.content is not None:
-                inner = tinycss2.parse_rule_list(
-                    rule.content, skip_comments=True, skip_whitespace=True
-                )
-                inner = _prune_rules(inner, page)
-                if inner:
-                    kept.append(("group", rule, inner))
-            else:
-                kept.append(("other", rule, None))
+                kept.append(("style", selectors, b))
+        elif kind == "group":
+            inner = _prune_rules(b, page)
+            if inner:
+                kept.append(("group", a, inner))
+        else:
+            kept.append((kind, a, b))
     return kept
 
 
@@ -233,12 +281,7 @@ def used_css(sheets: list[str], page: Page) -> list[str]:
     cached = CACHE / "css" / f"{digest.hexdigest()[:24]}.json"
     if cached.exists():
         return json.loads(cached.read_text(encoding="utf-8"))
-    import tinycss2
-
-    kept = [
-        _prune_rules(tinycss2.parse_stylesheet(s, skip_comments=True, skip_whitespace=True), page)
-        for s in sheets
-    ]
+    kept = [_prune_rules(_parsed(s), page) for s in sheets]
     wanted = _referenced([rule for sheet in kept for rule in sheet], page)
     result = [_serialize(sheet, wanted) for sheet in kept]
     write_atomic(cached, json.dumps(result, ensure_ascii=False).encode("utf-8"))

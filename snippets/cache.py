@@ -109,7 +109,12 @@ def _is_library(value: object) -> bool:
     file = getattr(top, "__file__", None)
     if file is None:  # builtins, a module compiled into Python
         return True
-    return not Path(file).resolve().is_relative_to(ROOT)
+    return not _inside_project(file)
+
+
+@functools.lru_cache(maxsize=1024)
+def _inside_project(file: str) -> bool:
+    return Path(file).resolve().is_relative_to(ROOT)
 
 
 def _value_key(value: object, seen: dict[int, str]) -> str:
@@ -219,8 +224,9 @@ _SAME_OPERATION = {"LOAD_METHOD": "LOAD_ATTR"}
 _GLOBAL_READS = {"LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"}
 
 
-def _instructions(code) -> tuple[list[str], set[str]]:
-    """``code`` as a list of operations independent of byte offsets, and the globals it reads."""
+@functools.lru_cache(maxsize=1 << 14)  # code objects are immutable: read each once
+def _instructions(code) -> tuple[tuple[str, ...], frozenset[str]]:
+    """``code`` as its operations independent of byte offsets, and the globals it reads."""
     import dis
 
     ops: list[str] = []
@@ -239,7 +245,7 @@ def _instructions(code) -> tuple[list[str], set[str]]:
             ops.append(f"{name} ->{index.get(ins.argval, ins.argval)}")  # by instruction
         else:
             ops.append(f"{name} {ins.argval!r}")
-    return ops, names
+    return tuple(ops), frozenset(names)
 
 
 def _code_key(code, namespace: dict, seen: dict[int, str]) -> str:
