@@ -73,11 +73,9 @@ class Page:
             self._soup = BeautifulSoup(self.html, "html.parser")
         return self._soup
 
-    def may_match(self, selector: str | Selector) -> bool:
+    def may_match(self, selector: Selector) -> bool:
         """True unless the selector names a class, id or element the page lacks, or
         the selector engine finds it matches nothing."""
-        if isinstance(selector, str):
-            selector = Selector.of(selector)
         if not (
             selector.classes <= self.classes
             and selector.ids <= self.ids
