@@ -8,6 +8,7 @@ import torch
 from sybil import Sybil
 from sybil.parsers.rest import DocTestParser
 
+import snippets  # noqa: F401  (pins torch's CPU code paths before any operation runs)
 from tests.markdown_pages import pages_sybil
 
 # Same as `make test` (OMP_NUM_THREADS=1) when pytest is run directly.

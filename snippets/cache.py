@@ -66,6 +66,8 @@ from typing import TypeVar
 import numpy as np
 import torch
 
+from snippets import CPU_PATHS
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
 
@@ -287,6 +289,9 @@ def function_key(function) -> str:
     if pyproject.is_file():
         digest.update(pyproject.read_bytes())
     digest.update(f"torch {torch.__version__} numpy {np.__version__}".encode())
+    # the CPU code path (snippets.CPU_PATHS): another path trains to other numbers
+    paths = {name: os.environ.get(name, "") for name in CPU_PATHS}
+    digest.update(f"{torch.backends.cpu.get_cpu_capability()} {sorted(paths.items())}".encode())
     return digest.hexdigest()
 
 
