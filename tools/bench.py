@@ -11,6 +11,7 @@ import gzip
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 import tempfile
@@ -31,9 +32,18 @@ ENV = {
 
 
 def timed(cmd: list[str], env: dict | None = None) -> float:
+    return timed_cpu(cmd, env)[0]
+
+
+def timed_cpu(cmd: list[str], env: dict | None = None) -> tuple[float, float]:
+    """Wall seconds of ``cmd``, and the CPU seconds (user + system) it and its children used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     subprocess.run(cmd, cwd=ROOT, env=env or ENV, check=True, capture_output=True)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
 
 
 def build_times(site: Path) -> dict[str, float]:
@@ -41,7 +51,7 @@ def build_times(site: Path) -> dict[str, float]:
     with tempfile.TemporaryDirectory() as cache:
         cold_env = {**ENV, "DOCS_CACHE_DIR": cache, "DOCS_JUPYTER_CACHE": f"{cache}/mkdocs-jupyter"}
         build = [sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(site)]
-        cold = timed(build, cold_env)
+        cold, cold_cpu = timed_cpu(build, cold_env)
         costs = Path(cache) / "figures" / "costs.json"
         if costs.exists():  # each figure drawn from scratch: the order the build draws them in
             measured = json.loads(costs.read_text(encoding="utf-8"))
@@ -50,7 +60,13 @@ def build_times(site: Path) -> dict[str, float]:
                 json.dumps(ordered, indent=1) + "\n", encoding="utf-8"
             )
         warm = timed(build, cold_env)
-    return {"cold strict build (s)": cold, "warm strict build (s)": warm}
+    return {
+        "cold strict build (s)": cold,
+        # CPU seconds over the machine's cores: what the cold build cannot go below
+        # here, however well its work is spread (most of it trains the examples' models)
+        f"cold strict build, CPU / {os.cpu_count()} cores (s)": cold_cpu / (os.cpu_count() or 1),
+        "warm strict build (s)": warm,
+    }
 
 
 # What a previewer edits, and the served page that must show it:
@@ -171,6 +187,47 @@ def example_times() -> dict[str, float]:
     return out
 
 
+def browser_times(site: Path) -> dict[str, float]:
+    """Where the browser tests' time goes: each page loaded as they load it, then axe.
+
+    The same steps as ``tests/test_browser.py``'s ``report`` fixture (load, wait for
+    the network to be idle, axe with ``AXE_OPTIONS``), timed apart, summed over every
+    page of both languages; the slowest pages by axe time follow.
+    """
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_browser import AXE_OPTIONS, PAGES, open_page
+    from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, serve
+
+    load = axe_total = 0.0
+    per_page: dict[str, tuple[float, int]] = {}
+    with serve(site) as base_url, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        context = browser.new_context()
+        axe = Axe()
+        for url in PAGES:
+            start = time.perf_counter()
+            visit = open_page(context, base_url + url)
+            loaded = time.perf_counter()
+            visit.page.add_style_tag(content="* { content-visibility: visible !important; }")
+            axe.run(visit.page, options=AXE_OPTIONS)
+            done = time.perf_counter()
+            elements = visit.page.evaluate("document.getElementsByTagName('*').length")
+            visit.page.close()
+            load += loaded - start
+            axe_total += done - loaded
+            per_page[url] = (done - loaded, elements)
+        browser.close()
+    out = {
+        f"{len(PAGES)} pages: load + network idle (s)": load,
+        f"{len(PAGES)} pages: axe (s)": axe_total,
+    }
+    for url, (seconds, elements) in sorted(per_page.items(), key=lambda kv: -kv[1][0])[:8]:
+        out[f"axe on /{url} ({elements} elements) (s)"] = seconds
+    return out
+
+
 def test_time() -> float:
     return timed([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"])
 
@@ -241,6 +298,9 @@ def main() -> int:
             print(f"  /{url.strip('/') + '/' if url != '/' else ''}"
                   f"  {row['files']} files, {row['bytes'] / 1024:.0f} KB, "
                   f"{row['gzip bytes'] / 1024:.0f} KB gzip")  # fmt: skip
+        results["browser"] = browser_times(site)
+        table("Browser checks (one worker, as tests/test_browser.py loads each page)",
+              results["browser"])  # fmt: skip
         if not args.skip_search:
             results["search"] = search_times(site)
         if not args.skip_lighthouse:
