@@ -181,6 +181,15 @@ class Report:
     images: list[tuple[str, str]]
 
 
+def axe_violations(page: Page) -> list[dict]:
+    """axe's violations on a loaded page, every block rendered, with ``AXE_OPTIONS``."""
+    # Blocks far below the fold skip rendering (content-visibility: auto) until a
+    # reader scrolls to them; axe must see them rendered, or it measures the
+    # contrast of text against whatever is painted there.
+    page.add_style_tag(content="* { content-visibility: visible !important; }")
+    return Axe().run(page, options=AXE_OPTIONS).response["violations"]
+
+
 @pytest.fixture(scope="module")
 def report(context, base_url):
     """Each page is loaded once; the load test and the accessibility test share it."""
@@ -189,14 +198,10 @@ def report(context, base_url):
     def _report(url: str) -> Report:
         if url not in reports:
             v = open_page(context, base_url + url)
-            # Blocks far below the fold skip rendering (content-visibility: auto)
-            # until a reader scrolls to them; axe must see them rendered, or it
-            # measures the contrast of text against whatever is painted there.
-            v.page.add_style_tag(content="* { content-visibility: visible !important; }")
             reports[url] = Report(
                 problems=v.problems(),
                 lang=v.page.get_attribute("html", "lang"),
-                violations=Axe().run(v.page, options=AXE_OPTIONS).response["violations"],
+                violations=axe_violations(v.page),
                 images=v.page.eval_on_selector_all(
                     "article img",
                     "els => els.map(e => [e.getAttribute('alt'), e.currentSrc.slice(0, 80)])",

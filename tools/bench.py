@@ -60,11 +60,12 @@ def build_times(site: Path) -> dict[str, float]:
                 json.dumps(ordered, indent=1) + "\n", encoding="utf-8"
             )
         warm = timed(build, cold_env)
+    cores = os.cpu_count() or 1
     return {
         "cold strict build (s)": cold,
         # CPU seconds over the machine's cores: what the cold build cannot go below
         # here, however well its work is spread (most of it trains the examples' models)
-        f"cold strict build, CPU / {os.cpu_count()} cores (s)": cold_cpu / (os.cpu_count() or 1),
+        f"cold strict build, CPU / {cores} cores (s)": cold_cpu / cores,
         "warm strict build (s)": warm,
     }
 
@@ -190,14 +191,13 @@ def example_times() -> dict[str, float]:
 def browser_times(site: Path) -> dict[str, float]:
     """Where the browser tests' time goes: each page loaded as they load it, then axe.
 
-    The same steps as ``tests/test_browser.py``'s ``report`` fixture (load, wait for
-    the network to be idle, axe with ``AXE_OPTIONS``), timed apart, summed over every
-    page of both languages; the slowest pages by axe time follow.
+    The steps of ``tests/test_browser.py``'s ``report`` fixture (``open_page``: load,
+    wait for the network to be idle; ``axe_violations``), timed apart, summed over
+    every page of both languages; the slowest pages by axe time follow.
     """
-    from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import sync_playwright
 
-    from tests.test_browser import AXE_OPTIONS, PAGES, open_page
+    from tests.test_browser import PAGES, axe_violations, open_page
     from tools.sitebuild import CHROMIUM, CHROMIUM_ARGS, serve
 
     load = axe_total = 0.0
@@ -205,13 +205,11 @@ def browser_times(site: Path) -> dict[str, float]:
     with serve(site) as base_url, sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context()
-        axe = Axe()
         for url in PAGES:
             start = time.perf_counter()
             visit = open_page(context, base_url + url)
             loaded = time.perf_counter()
-            visit.page.add_style_tag(content="* { content-visibility: visible !important; }")
-            axe.run(visit.page, options=AXE_OPTIONS)
+            axe_violations(visit.page)
             done = time.perf_counter()
             elements = visit.page.evaluate("document.getElementsByTagName('*').length")
             visit.page.close()
