@@ -332,8 +332,15 @@ def test_full_index_loads_on_intent_only(browser, base_url, site, lang, query, h
             re.compile("Initializ|초기화")
         )
         if how == "query":  # no intent: an empty query costs nothing, the first real one loads
+            # also once the idle page has built the titles index (a race CI once lost): an empty
+            # query answered from the titles index must not fetch the full one
+            page.wait_for_function(f"{SEARCH_INDEX} === 'titles'")
             for empty in ("", " "):
                 assert page.evaluate(TYPE_QUERY, [empty, False])["results"] == []
+            # the full index is built by a second worker, started within milliseconds of a query
+            # that counts as intent, and fetched after: give both the time to show
+            page.wait_for_timeout(1000)
+            assert not [w.url for w in page.workers if "role=full" in w.url]
             assert _indexes_with_docs(urls, site, base_url) == []
             paths = [urlsplit(h).path for h in page.evaluate(TYPE_QUERY, [query, False])["results"]]
         else:

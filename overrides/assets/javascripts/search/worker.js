@@ -820,10 +820,11 @@
       return;
     }
     if (message && message.type === QUERY) {
-      // an empty query has no results: answered here at once, in order with the others
+      // an empty query has no results: answered here at once, in order with the others. It is
+      // not intent either: answered from the titles index, it must not fetch the full one
       const empty = typeof message.data !== "string" || message.data.trim() === "";
-      if (empty && (helperReady || !built)) {
-        pending = null;
+      if (empty && (helperReady || built !== "full")) {
+        pending = partial = null; // nothing to answer again once the full index is built
         return post({ type: RESULT, data: { items: [] } });
       }
       if (helperReady) return helper.postMessage(message);
