@@ -2,8 +2,9 @@
 
 Every ``FIGURES`` mapping in a ``snippets`` module names an SVG drawn by code. Each
 figure is drawn in every language (``snippets.draw_figures``), in fresh processes,
-in parallel, once per content (the snippet sources and the words tables
-``i18n/words/``), and kept in ``<cache>/figures/<key>/<lang>/``. Drawing starts
+in parallel, once per content (the module that draws it, the project modules it
+imports and the files they read, such as the words tables ``i18n/words/``: see
+``code_inputs.py``), and kept in ``<cache>/figures/<key>/<lang>/``. Drawing starts
 when the build starts (``on_config``), so that it runs beside the notebooks'
 kernels; each language's build then adds its own copies as
 ``assets/figures/<name>`` (Korean) and ``en/assets/figures/<name>``.
@@ -27,7 +28,15 @@ import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from docs_build import CACHE, DEFAULT, PRIORITY, ROOT, build_language, content_key
+from code_inputs import inputs_keys, variant
+from docs_build import (
+    CACHE,
+    DEFAULT,
+    PRIORITY,
+    build_language,
+    content_key,
+    write_atomic,
+)
 from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
@@ -62,31 +71,60 @@ class Build:
 _build: Build | None = None  # replaced by every build (on_config): nothing outlives it
 
 
+_command = {"dirty": False}  # a dirty build (make serve) keeps figures that read the pages
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    _command["dirty"] = dirty
+
+
+def figure_folder(name: str, target: str, langs: tuple[str, ...]) -> Path:
+    """Where one figure is kept: keyed by the code that draws it and every file that code reads.
+
+    ``target`` is the ``module:function`` that draws it; the key covers that module,
+    the project modules it imports (transitively), what they read (the words tables,
+    the pages) and the pinned dependencies (``code_inputs.py``). An edit elsewhere in
+    ``snippets/`` does not redraw it; in a dirty build, neither does a page saved
+    (``code_inputs.variant``).
+    """
+    module, function = target.split(":")
+    code_key, pages_key = inputs_keys(f"import {module}\n# {name} {function}", module)
+
+    def complete(folder: Path) -> bool:
+        return all((folder / lang / name).is_file() for lang in langs)
+
+    return variant(CACHE / "figures" / code_key, pages_key, _command["dirty"], complete)
+
+
 def render_figures() -> dict[str, dict[str, bytes]]:
     """Return every figure of ``snippets`` in every language: ``{lang: {name: svg}}``.
 
-    Drawn once per content (the snippet sources and the words tables), in fresh
-    processes, in parallel: a figure reflects the code on disk even in a
-    long-running ``mkdocs serve``, and a slow one (most train a small model)
-    does not hold up the others.
+    Each figure is drawn once per content (:func:`figure_folder`), in fresh processes,
+    in parallel: a figure reflects the code on disk even in a long-running
+    ``mkdocs serve``, and a slow one (most train a small model) does not hold up
+    the others. An edit redraws only the figures whose code it touches.
     """
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
     from snippets.plotting import LANGUAGES
 
-    words = b"".join(p.read_bytes() for p in sorted((ROOT / "i18n" / "words").rglob("*.yml")))
-    key = content_key(words)
-    cache = CACHE / "figures" / key
-    manifest = cache / "manifest.json"
-    registry = json.loads(manifest.read_text(encoding="utf-8")) if manifest.exists() else None
+    # which function draws which figure: known once per content of the whole package
+    registry_file = CACHE / "figures" / "registry" / f"{content_key()}.json"
+    registry = (
+        json.loads(registry_file.read_text(encoding="utf-8")) if registry_file.exists() else None
+    )
 
-    def missing_of(registry):
+    def folders_of(registry):
+        return {name: figure_folder(name, target, LANGUAGES) for name, target in registry.items()}
+
+    def missing_of(folders):
         return [
-            (n, lang) for n in registry for lang in LANGUAGES if not (cache / lang / n).exists()
+            (n, lang) for n in folders for lang in LANGUAGES if not (folders[n] / lang / n).exists()
         ]
 
-    missing = [] if registry is None else missing_of(registry)
+    folders = None if registry is None else folders_of(registry)
+    missing = [] if folders is None else missing_of(folders)
     if registry is None or missing:
         import snippets
 
@@ -97,7 +135,8 @@ def render_figures() -> dict[str, dict[str, bytes]]:
                     registry = pool.submit(snippets.figures).result()
                 except ValueError as error:
                     raise PluginError(f"snippets: {error}") from None
-                missing = missing_of(registry)
+                folders = folders_of(registry)
+                missing = missing_of(folders)
             started = time.perf_counter()
             todo: dict[str, list[str]] = {}
             for name, lang in missing:
@@ -116,16 +155,16 @@ def render_figures() -> dict[str, dict[str, bytes]]:
                     raise PluginError(f"figure {name!r} ({registry[name]}): {error}") from None
                 measured[name] = round(seconds, 1)
                 for lang, svg in svgs.items():
-                    (cache / lang).mkdir(parents=True, exist_ok=True)
-                    (cache / lang / name).write_bytes(svg)
+                    write_atomic(folders[name] / lang / name, svg)
             if futures:
                 log.info("Drew %d figures in %.1f s", len(futures), time.perf_counter() - started)
                 record = CACHE / "figures" / "costs.json"
                 known = json.loads(record.read_text(encoding="utf-8")) if record.exists() else {}
                 record.write_text(json.dumps({**known, **measured}, indent=1), encoding="utf-8")
-        manifest.write_text(json.dumps(registry, indent=1), encoding="utf-8")
+        write_atomic(registry_file, json.dumps(registry, indent=1).encode())
     return {
-        lang: {name: (cache / lang / name).read_bytes() for name in registry} for lang in LANGUAGES
+        lang: {name: (folders[name] / lang / name).read_bytes() for name in registry}
+        for lang in LANGUAGES
     }
 
 

@@ -39,6 +39,7 @@ import struct
 import time
 from pathlib import Path
 
+from code_inputs import inputs_keys, variant
 from docs_build import (
     CACHE,
     LANGUAGES,
@@ -80,10 +81,33 @@ def is_notebook(page) -> bool:
 # --------------------------------------------------------------------------
 
 
-def _code_key(notebook) -> str:
-    """Key of a notebook's code: twins share their code cells, so they share one run."""
+_command = {"dirty": False}  # a dirty build (make serve) keeps the runs of labs that read the pages
+
+
+def on_startup(command: str, dirty: bool) -> None:
+    _command["dirty"] = dirty
+
+
+RUN = "run.ipynb"
+
+
+def run_folder(notebook) -> Path:
+    """Where a notebook's run is kept: keyed by its code cells and every file their output
+    depends on (the project modules they import and what those read: ``code_inputs.py``).
+    Twins differ in one line (``language("ko")``), so each language's lab has its own run;
+    in a dirty build, a page saved does not re-run a lab that reads the pages
+    (``code_inputs.variant``)."""
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-    return content_key(json.dumps(code).encode())
+    # IPython's magics and shell lines are not Python: the import parser skips them
+    python = "\n".join(
+        line
+        for source in code
+        for line in source.splitlines()
+        if not line.lstrip().startswith(("%", "!"))
+    )
+    code_key, pages_key = inputs_keys(python, extra=json.dumps(code).encode())
+    folder = CACHE / "notebooks" / code_key
+    return variant(folder, pages_key, _command["dirty"], lambda run: (run / RUN).is_file())
 
 
 def run_code(src: Path) -> Path:
@@ -97,7 +121,7 @@ def run_code(src: Path) -> Path:
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(src, as_version=4)
-    out = CACHE / "notebooks" / f"{_code_key(nb)}.ipynb"
+    out = run_folder(nb) / RUN
     if out.exists():
         return out
     client = NotebookClient(
@@ -130,9 +154,9 @@ def run_all_notebooks(docs: Path) -> None:
     for src in sorted(docs.rglob("*.ipynb")):
         if "assets" in src.relative_to(docs).parts:
             continue
-        key = _code_key(nbformat.read(src, as_version=4))
-        if not (CACHE / "notebooks" / f"{key}.ipynb").exists():
-            todo.setdefault(key, src)
+        run = run_folder(nbformat.read(src, as_version=4)) / RUN
+        if not run.exists():
+            todo.setdefault(run, src)
     if todo:
         with ThreadPoolExecutor(max_workers=max(1, os.cpu_count() or 1)) as pool:
             list(pool.map(run_code, todo.values()))
@@ -143,7 +167,7 @@ def execute_notebook(src: Path) -> Path:
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
-    out = CACHE / "notebooks" / content_key(src.read_bytes()) / src.name
+    out = run_folder(nb) / content_key(src.read_bytes()) / src.name
     if out.exists():
         return out
     executed = nbformat.read(run_code(src), as_version=4)

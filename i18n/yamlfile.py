@@ -13,6 +13,9 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+# what this module reads by itself (hooks/code_inputs.py): nothing; ROOT only shortens paths in
+# messages, and the files it loads are named by its callers (who declare them)
+READS = ()
 # libyaml's parser when PyYAML was built with it (the wheels are): the same
 # documents, errors and line marks, about ten times faster than the pure-Python one
 # (the glossary alone took about a second of every build)

@@ -70,6 +70,9 @@ from snippets import CPU_PATHS
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = Path(__file__).resolve().parent
+# the files this module reads (hooks/code_inputs.py): the results it stores are keyed by the code
+# and the pinned dependencies; the folder it stores them in is not an input
+READS = ("pyproject.toml",)
 
 F = TypeVar("F", bound=Callable)
 log = logging.getLogger(__name__)

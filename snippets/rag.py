@@ -26,6 +26,8 @@ import numpy as np
 from snippets.plotting import language, new_figure, save_svg
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
+# the files this module reads: the build re-runs a lab that searches the pages when they change
+READS = ("docs/*/*.md",)
 
 
 # --8<-- [start:passages]

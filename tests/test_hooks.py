@@ -12,7 +12,8 @@ from tests.hookload import load_hook
 
 ROOT = Path(__file__).resolve().parent.parent
 HOOKS = sorted((ROOT / "hooks").glob("*.py"))
-SHARED = ["docs_build.py", "used_css.py"]  # imported by the hooks, not listed in mkdocs.yml
+# imported by the hooks, not listed in mkdocs.yml
+SHARED = ["code_inputs.py", "docs_build.py", "used_css.py"]
 
 
 def listed_hooks(text: str) -> list[str]:
