@@ -223,3 +223,38 @@ def variant(folder: Path, pages_key: str, dirty: bool, complete: Callable[[Path]
         return exact
     earlier = [p for p in folder.iterdir() if p.is_dir() and complete(p)]
     return max(earlier, key=lambda p: p.stat().st_mtime) if earlier else exact
+
+
+def figure_modules(root: Path = ROOT) -> dict[str, str]:
+    """Which module draws each figure: the keys of every module-level ``FIGURES = {...}`` of
+    ``snippets`` (what ``snippets.figures()`` finds by importing them all), read without
+    importing anything.
+
+    Raises:
+        ValueError: a ``FIGURES`` that is not a dict with string keys.
+    """
+    found = {}
+    for path in sorted((root / "snippets").glob("*.py")):
+        for node in ast.parse(path.read_bytes()).body:
+            if isinstance(node, ast.Assign) and any(
+                isinstance(t, ast.Name) and t.id == "FIGURES" for t in node.targets
+            ):
+                if not isinstance(node.value, ast.Dict) or not all(
+                    isinstance(k, ast.Constant) and isinstance(k.value, str)
+                    for k in node.value.keys
+                ):
+                    raise ValueError(f"{path}:{node.lineno}: FIGURES must be a dict literal")
+                for key in node.value.keys:
+                    found[key.value] = module_name(path, root)
+    return found
+
+
+def notebook_python(cells: Iterable[str]) -> str:
+    """The code cells of a notebook as one Python text: IPython's magics and shell lines
+    (``%``, ``!``) are left out, since they are not Python."""
+    return "\n".join(
+        line
+        for source in cells
+        for line in source.splitlines()
+        if not line.lstrip().startswith(("%", "!"))
+    )

@@ -39,7 +39,7 @@ import struct
 import time
 from pathlib import Path
 
-from code_inputs import inputs_keys, variant
+from code_inputs import inputs_keys, notebook_python, variant
 from docs_build import (
     CACHE,
     LANGUAGES,
@@ -98,14 +98,7 @@ def run_folder(notebook) -> Path:
     in a dirty build, a page saved does not re-run a lab that reads the pages
     (``code_inputs.variant``)."""
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-    # IPython's magics and shell lines are not Python: the import parser skips them
-    python = "\n".join(
-        line
-        for source in code
-        for line in source.splitlines()
-        if not line.lstrip().startswith(("%", "!"))
-    )
-    code_key, pages_key = inputs_keys(python, extra=json.dumps(code).encode())
+    code_key, pages_key = inputs_keys(notebook_python(code), extra=json.dumps(code).encode())
     folder = CACHE / "notebooks" / code_key
     return variant(folder, pages_key, _command["dirty"], lambda run: (run / RUN).is_file())
 

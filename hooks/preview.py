@@ -7,7 +7,10 @@ of, by marking the HTML of every page that must be rebuilt as old (its mtime) be
 MkDocs compares:
 
 - the site's inputs (``mkdocs.yml``, ``pyproject.toml``, ``hooks/``, ``overrides/``,
-  ``i18n/``, ``snippets/``): every page (tooltips, banners, included code, templates);
+  ``i18n/``): every page (tooltips, banners, templates);
+- a file of ``snippets/``: the pages made of it (``code_inputs_of``): those that include
+  it, its API reference, the pages of the figures it draws, the labs that import it,
+  each also through the project modules those import;
 - the page's twin in the other language: the outdated-translation banner compares them;
 - any page, for the pages built from all of them (the glossary, the translation status
   and the corrections appendix: the markers of ``docs_build.MARKERS``);
@@ -35,18 +38,59 @@ import hashlib
 import json
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from code_inputs import (
+    PREVIEW_SKIP,
+    all_modules,
+    closure,
+    figure_modules,
+    inputs_of,
+    notebook_python,
+)
 from docs_build import CACHE, MARKERS, PRIORITY, ROOT, build_language, twin_of, write_atomic
 from mkdocs.plugins import event_priority
 
 log = logging.getLogger("mkdocs.hooks.preview")
 
 # What every page is made of, besides its own source (folders are walked)
-INPUTS = ("mkdocs.yml", "pyproject.toml", "hooks", "overrides", "i18n", "snippets")
+INPUTS = ("mkdocs.yml", "pyproject.toml", "hooks", "overrides", "i18n")
 STATE_VERSION = 2
+# What a page is made of in snippets/ (code_inputs_of): the code it includes, the module its API
+# reference renders, the modules that draw its figures, the modules a lab's cells import
+INCLUDE = re.compile(r'--8<--\s*"([^"]+)"')
+REFERENCE = re.compile(r"^:::\s*([\w.]+)", re.M)
+FIGURE = re.compile(r"assets/figures/([\w.-]+)")
+
+
+def code_inputs_of(source: Path, figures: dict[str, str], root: Path = ROOT) -> list[Path]:
+    """The files of ``snippets/`` (and the project modules they import) a page is made of.
+
+    A Markdown page: the files it includes (``--8<-- "snippets/x.py:region"``), the
+    module each ``::: module`` renders and the module that draws each figure it shows
+    (``figures``: name -> module), with the project modules those import. A lab: the
+    project modules its code cells import, and what those read (``code_inputs.py``).
+    """
+    text = source.read_text(encoding="utf-8")
+    if source.suffix == ".ipynb":
+        cells = json.loads(text).get("cells", [])
+        code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
+        # not the pages a lab reads: a dirty build keeps its earlier run (code_inputs.variant)
+        return inputs_of(notebook_python(code), skip=PREVIEW_SKIP, root=root)
+    files = {root / target.split(":")[0] for target in INCLUDE.findall(text)}
+    modules = [
+        *REFERENCE.findall(text),
+        *(figures[n] for n in FIGURE.findall(text) if n in figures),
+    ]
+    for module in modules:
+        try:
+            files.update(closure(f"import {module}", root=root))
+        except SyntaxError:  # a module being edited: every page made of snippets is stale
+            files.update(all_modules(root))
+    return sorted(files)
 
 
 def state_path(site_dir: str | Path, lang: str) -> Path:
@@ -103,6 +147,7 @@ class Page:
     dest: Path
     title_source: str
     aggregate: bool
+    code: float = 0.0  # the mtime of the newest file of snippets/ it is made of (code_inputs_of)
 
 
 def plan(pages: list[Page], previous: dict | None, docs: Path, newest: float) -> tuple[set, str]:
@@ -140,7 +185,7 @@ def plan(pages: list[Page], previous: dict | None, docs: Path, newest: float) ->
         built = dests[page.src_uri]
         if built is None:
             continue  # MkDocs builds it anyway
-        if newest > built or twins[page.src_uri] > built or sources[page.src_uri] > built:
+        if max(newest, page.code, twins[page.src_uri], sources[page.src_uri]) > built:
             stale.add(page.src_uri)
         elif page.aggregate and newest_doc > built:
             stale.add(page.src_uri)
@@ -216,13 +261,15 @@ def on_build_error(error) -> None:
 def on_files(files, config):
     build = _builds[_key(config)]
     docs = Path(config.docs_dir)
+    figures = figure_modules()
     for file in files.documentation_pages():
         source = docs / file.src_uri  # a lab's abs_src_path is its executed copy
         aggregate = source.suffix == ".md" and any(
             marker in source.read_text(encoding="utf-8") for marker in MARKERS.values()
         )
+        code = max((_mtime(p) or 0.0 for p in code_inputs_of(source, figures)), default=0.0)
         build.pages[file.src_uri] = Page(
-            file.src_uri, source, Path(file.abs_dest_path), title_source(source), aggregate
+            file.src_uri, source, Path(file.abs_dest_path), title_source(source), aggregate, code
         )
     if not _command["dirty"]:
         return files

@@ -195,3 +195,16 @@ def test_a_dirty_build_keeps_the_latest_output_made_from_earlier_pages(tmp_path)
     # a dirty build: the exact one if it is there, else the latest complete earlier one
     assert code_inputs.variant(code, "pages1", dirty=True, complete=complete) == code / "pages1"
     assert code_inputs.variant(code, "pages9", dirty=True, complete=complete) == code / "pages2"
+
+
+def test_the_figures_are_found_without_importing_as_snippets_finds_them():
+    import snippets
+
+    found = {name: target.split(":")[0] for name, target in snippets.figures().items()}
+    assert code_inputs.figure_modules() == found
+
+
+def test_a_figures_table_that_is_not_a_literal_is_named(tree):
+    (tree / "snippets/d.py").write_text("FIGURES = dict(a=1)\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"d\.py:1: FIGURES must be a dict literal"):
+        code_inputs.figure_modules(tree)

@@ -115,6 +115,49 @@ def test_a_new_title_rebuilds_every_page(docs, tmp_path, name, text, rebuilt):
         assert why == f"the title of ko/{name} changed"
 
 
+def test_a_snippet_edit_rebuilds_the_pages_made_of_it_only(docs, tmp_path):
+    site = tmp_path / "site"
+    pages = pages_of(docs, "ko", site)
+    made_of_code = {"ko/a.md": 200.0, "ko/only.md": 50.0}  # a's snippet saved after the build
+    for page in pages:
+        page.code = made_of_code.get(page.src_uri, 0.0)
+    stale, why = preview.plan(pages, record(pages), docs, newest=10)
+    assert stale == {"ko/a.md"} and why == "they depend on what changed"
+
+
+def test_a_page_is_made_of_the_code_it_includes_renders_and_draws(tmp_path):
+    files = {
+        "snippets/__init__.py": "",
+        "snippets/a.py": "from snippets.b import f\n",
+        "snippets/b.py": "def f():\n    pass\n",
+        "snippets/c.py": "FIGURES = {}\n",
+        "snippets/d.py": "import snippets.c\n",
+        "snippets/e.py": "",
+    }
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    page = tmp_path / "page.md"
+    page.write_text(
+        '# P\n\n```python\n--8<-- "snippets/e.py:region"\n```\n\n::: snippets.a\n\n'
+        "![a figure](../assets/figures/d-figure.svg)\n",
+        encoding="utf-8",
+    )
+    made_of = preview.code_inputs_of(page, {"d-figure.svg": "snippets.d"}, root=tmp_path)
+    names = {p.relative_to(tmp_path).as_posix() for p in made_of}
+    # e included; a rendered (and b, which it imports); d draws the figure (and imports c)
+    assert names == {f"snippets/{n}.py" for n in ("__init__", "a", "b", "c", "d", "e")}
+    page.write_text("# P\n\nno code\n", encoding="utf-8")
+    assert preview.code_inputs_of(page, {"d-figure.svg": "snippets.d"}, root=tmp_path) == []
+
+
+def test_a_lab_is_made_of_the_modules_its_cells_import():
+    lab = ROOT / "docs" / "ko" / "labs" / "generative.ipynb"
+    names = {p.relative_to(ROOT).as_posix() for p in preview.code_inputs_of(lab, {})}
+    assert {"snippets/gan.py", "snippets/vae.py", "snippets/plotting.py"} <= names
+    assert "snippets/detection.py" not in names
+
+
 def test_no_record_or_another_set_of_pages_rebuilds_every_page(docs, tmp_path):
     pages = pages_of(docs, "ko", tmp_path / "site")
     every = {p.src_uri for p in pages}
