@@ -98,22 +98,53 @@ def _imports_of(path: Path, name: str) -> frozenset[str]:
     return _imports[key]
 
 
+# closures by code, with what they were found from: the stat of every module found, and the
+# names that were not modules then (a module created later is one); a build asks for the
+# same closures again and again (each lab's three times, each figure's once), and stats are cheap
+_closures: dict[tuple[str, str, Path], tuple[tuple, list[Path]]] = {}
+
+
+def _signature(found: list[Path], missing: list[str], root: Path) -> tuple:
+    stats = []
+    for path in found:
+        try:
+            info = path.stat()
+        except OSError:
+            return ()
+        stats.append((info.st_mtime_ns, info.st_size))
+    return tuple(stats), tuple(module_file(name, root) is None for name in missing)
+
+
 def closure(code: str, module: str = "", root: Path = ROOT) -> list[Path]:
     """The sources of every project module ``code`` loads, transitively, sorted.
 
     Raises:
         SyntaxError: ``code`` (or a module it imports) is not valid Python.
     """
+    memo = _closures.get((code, module, root))
+    if memo is not None:
+        (found, missing, signature), paths = memo
+        if _signature(found, missing, root) == signature:
+            return paths
     seen: dict[str, Path] = {}
+    missing: set[str] = set()
     todo = [imported_names(ast.parse(code), module)]
     while todo:
         for imported in todo.pop():
+            if imported in seen or imported in missing:
+                continue
             path = module_file(imported, root)
-            if path is None or imported in seen:
+            if path is None:
+                parent = imported.rpartition(".")[0]
+                if parent and (root.joinpath(*parent.split(".")) / "__init__.py").is_file():
+                    missing.add(imported)  # not a module of that package yet: it may become one
                 continue
             seen[imported] = path
             todo.append(_imports_of(path, imported))
-    return sorted(set(seen.values()))
+    paths = sorted(set(seen.values()))
+    found, names = list(seen.values()), sorted(missing)
+    _closures[(code, module, root)] = ((found, names, _signature(found, names, root)), paths)
+    return paths
 
 
 def declared_reads(path: Path) -> tuple[str, ...]:
@@ -235,17 +266,28 @@ def figure_modules(root: Path = ROOT) -> dict[str, str]:
     """
     found = {}
     for path in sorted((root / "snippets").glob("*.py")):
-        for node in ast.parse(path.read_bytes()).body:
-            if isinstance(node, ast.Assign) and any(
-                isinstance(t, ast.Name) and t.id == "FIGURES" for t in node.targets
+        source = path.read_bytes()
+        if (path, source) not in _figure_tables:
+            _figure_tables[(path, source)] = _figure_table(path, source, root)
+        found.update(_figure_tables[(path, source)])
+    return found
+
+
+_figure_tables: dict[tuple[Path, bytes], dict[str, str]] = {}  # by content, as _imports
+
+
+def _figure_table(path: Path, source: bytes, root: Path) -> dict[str, str]:
+    found = {}
+    for node in ast.parse(source).body if b"FIGURES" in source else []:
+        if isinstance(node, ast.Assign) and any(
+            isinstance(t, ast.Name) and t.id == "FIGURES" for t in node.targets
+        ):
+            if not isinstance(node.value, ast.Dict) or not all(
+                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in node.value.keys
             ):
-                if not isinstance(node.value, ast.Dict) or not all(
-                    isinstance(k, ast.Constant) and isinstance(k.value, str)
-                    for k in node.value.keys
-                ):
-                    raise ValueError(f"{path}:{node.lineno}: FIGURES must be a dict literal")
-                for key in node.value.keys:
-                    found[key.value] = module_name(path, root)
+                raise ValueError(f"{path}:{node.lineno}: FIGURES must be a dict literal")
+            for key in node.value.keys:
+                found[key.value] = module_name(path, root)
     return found
 
 

@@ -208,3 +208,14 @@ def test_a_figures_table_that_is_not_a_literal_is_named(tree):
     (tree / "snippets/d.py").write_text("FIGURES = dict(a=1)\n", encoding="utf-8")
     with pytest.raises(ValueError, match=r"d\.py:1: FIGURES must be a dict literal"):
         code_inputs.figure_modules(tree)
+
+
+def test_a_closure_asked_again_sees_edits_and_new_modules(tree):
+    code = "import snippets.a\nfrom snippets import z"
+    first = code_inputs.closure(code, root=tree)
+    assert code_inputs.closure(code, root=tree) == first  # asked again: the same
+    assert tree / "snippets/z.py" not in first and tree / "snippets/d.py" not in first
+    (tree / "snippets/z.py").write_text("", encoding="utf-8")  # a module created later
+    assert tree / "snippets/z.py" in code_inputs.closure(code, root=tree)
+    (tree / "snippets/b.py").write_text("import snippets.d\n", encoding="utf-8")  # a new import
+    assert tree / "snippets/d.py" in code_inputs.closure(code, root=tree)
