@@ -119,7 +119,23 @@ def _is_library(value: object) -> bool:
 
 @functools.lru_cache(maxsize=1024)
 def _inside_project(file: str) -> bool:
-    return Path(file).resolve().is_relative_to(ROOT)
+    """True for a file of the project's own code: in the repository, and not in the Python
+    environment, which may live inside it (``make setup`` installs the libraries into
+    ``.venv/``; taken for the project's code, their functions were keyed by their source,
+    and one that reads a thread-local setting, as scikit-learn's do, could not be keyed)."""
+    path = Path(file).resolve()
+    return path.is_relative_to(ROOT) and not any(path.is_relative_to(p) for p in _environment())
+
+
+@functools.cache
+def _environment() -> tuple[Path, ...]:
+    """The folders Python and the installed libraries live in."""
+    import sysconfig
+
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix}
+    folders.update(sysconfig.get_paths()[name] for name in ("stdlib", "purelib", "platlib"))
+    # not a folder the repository itself is in (a checkout below /usr with the system Python)
+    return tuple(p for p in {Path(f).resolve() for f in folders} if not ROOT.is_relative_to(p))
 
 
 def _value_key(value: object, seen: dict[int, str]) -> str:

@@ -161,11 +161,26 @@ def test_an_argument_or_a_global_without_a_stable_key_is_not_stored(store, capsy
 
 def test_the_training_functions_of_the_chapters_are_stored():
     """The expensive results every reader of the code shares are the cached ones."""
-    from snippets import augmentation, gan, learning, metrics, transfer, tuning, vae
+    from snippets import (
+        augmentation,
+        bert,
+        cnn,
+        detection,
+        gan,
+        learning,
+        metrics,
+        transfer,
+        tuning,
+        vae,
+    )
 
     for function in [
         augmentation.few_shot_cnn,
         augmentation.reference_cnn,
+        bert.train_order_classifier,
+        cnn.train_lenet5,
+        detection.train_rcnn,  # its SVMs are scikit-learn's, which read a thread-local setting
+        detection.evaluate,
         gan.train_gan,
         learning.regularization_study,
         metrics.capacity_sweep,
@@ -176,3 +191,16 @@ def test_the_training_functions_of_the_chapters_are_stored():
         assert function.__wrapped__.__module__ == function.__module__
         assert getattr(sys.modules[function.__module__], function.__name__) is function
         assert len(cache.function_key(function)) == 64  # every global it reads has a key
+
+
+def test_libraries_installed_inside_the_checkout_are_libraries():
+    """``make setup`` puts the environment in ``.venv/``, inside the repository: its libraries
+    are keyed by their pinned versions, not walked as the project's code."""
+    from sklearn.svm import LinearSVC
+
+    assert cache._is_library(LinearSVC) and cache._is_library(torch.nn.Linear)
+    assert not cache._inside_project(torch.__file__)
+    assert cache._inside_project(cache.__file__)
+    inside = cache.ROOT / ".venv" / "lib" / "site-packages" / "x.py"
+    if any(inside.is_relative_to(p) for p in cache._environment()):  # the environment is there
+        assert not cache._inside_project(str(inside))
