@@ -1,7 +1,8 @@
 """MkDocs hook: the labs (Jupyter notebooks), from running them to their final HTML.
 
-1. Running. Each notebook's code runs once per content (its code cells plus the
-   ``snippets/`` sources), with ``allow_errors=False``, all notebooks in parallel,
+1. Running. Each notebook's code runs once per content (its code cells plus what
+   their output is made of: the project modules they import and the files those
+   read, ``code_inputs.py``), with ``allow_errors=False``, all notebooks in parallel,
    one kernel per core; the Korean and English twins differ only in their
    ``language()`` line. The outputs are copied into each language's notebook,
    which is what mkdocs-jupyter renders and readers download.
