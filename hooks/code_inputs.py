@@ -15,7 +15,7 @@ The inputs of some code are found without running it:
   tuple of glob patterns relative to the repository (``snippets/plotting.py`` reads
   the words tables, ``snippets/rag.py`` the pages); a module that finds files from
   its own location (it names ``__file__``) must declare them, and
-  ``tests/test_hooks.py`` fails when one does not;
+  ``tests/test_code_inputs.py`` fails when one does not;
 - the pinned dependencies (``pyproject.toml``).
 
 Code that cannot be parsed is keyed by every module of ``LOCAL_PACKAGES``, and
@@ -159,16 +159,24 @@ def declared_reads(path: Path) -> tuple[str, ...]:
     return _reads[key]
 
 
-def _reads_of(tree: ast.AST, path: Path) -> tuple[str, ...]:
+def _reads_node(tree: ast.AST) -> ast.Assign | ast.AnnAssign | None:
+    """The module-level assignment of ``READS``, if there is one."""
     for node in tree.body:
         if isinstance(node, ast.Assign | ast.AnnAssign):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == "READS" for t in targets):
-                value = ast.literal_eval(node.value)
-                if not (isinstance(value, tuple) and all(isinstance(v, str) for v in value)):
-                    raise ValueError(f"{path}: READS must be a tuple of strings")
-                return value
-    return ()
+                return node
+    return None
+
+
+def _reads_of(tree: ast.AST, path: Path) -> tuple[str, ...]:
+    node = _reads_node(tree)
+    if node is None:
+        return ()
+    value = ast.literal_eval(node.value)
+    if not (isinstance(value, tuple) and all(isinstance(v, str) for v in value)):
+        raise ValueError(f"{path}: READS must be a tuple of strings")
+    return value
 
 
 def undeclared_readers(paths: Iterable[Path], root: Path = ROOT) -> list[str]:
@@ -177,14 +185,8 @@ def undeclared_readers(paths: Iterable[Path], root: Path = ROOT) -> list[str]:
     found = []
     for path in paths:
         tree = ast.parse(path.read_bytes())
-        declared = any(
-            isinstance(t, ast.Name) and t.id == "READS"
-            for node in tree.body
-            if isinstance(node, ast.Assign | ast.AnnAssign)
-            for t in (node.targets if isinstance(node, ast.Assign) else [node.target])
-        )
         uses = [n for n in ast.walk(tree) if isinstance(n, ast.Name) and n.id == "__file__"]
-        if uses and not declared:
+        if uses and _reads_node(tree) is None:
             found.append(
                 f"{path.relative_to(root).as_posix()}:{uses[0].lineno}: finds files from"
                 " __file__ but declares no READS (the files it reads, as glob patterns)"
@@ -211,14 +213,6 @@ def inputs_of(
             if pattern not in skip:
                 files.update(p for p in root.glob(pattern) if p.is_file())
     return sorted(files)
-
-
-def inputs_key(
-    code: str, module: str = "", skip: Iterable[str] = (), extra: bytes = b"", root: Path = ROOT
-) -> str:
-    """A key of ``code``, ``extra`` and every file the output of ``code`` depends on
-    (:func:`inputs_of`)."""
-    return _digest(code, extra, inputs_of(code, module, skip, root), root)
 
 
 def inputs_keys(
