@@ -160,9 +160,6 @@ def gradient_ratio(activation: str, init: str, depth: int = 20) -> float:
 
 def draw_activations(out: IO[bytes], lang: str = "en") -> None:
     """Draw ReLU, sigmoid and tanh (left) and their derivatives (right) as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "activations"
     tr = language(lang)
     x = np.linspace(-5, 5, 401)
     fig = new_figure(9, 3.4, lang)
@@ -191,9 +188,6 @@ def draw_activations(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_gradient_norms(out: IO[bytes], lang: str = "en") -> None:
     """Draw the per-layer gradient norm of a 20-layer MLP for three settings as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "gradient-norms"
     tr = language(lang)
     fig = new_figure(7, 3.8, lang)
     ax = fig.subplots()

@@ -391,9 +391,6 @@ def _first_test_image(digit: int) -> torch.Tensor:
 
 def draw_examples(out: IO[bytes], lang: str = "en") -> None:
     """Draw three digits and what each transformation makes of them, as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "augmentation-examples"
     tr = language(lang)
     digits = [2, 4, 7]
     columns = [
@@ -418,10 +415,8 @@ def draw_examples(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_label_changes(out: IO[bytes], lang: str = "en") -> None:
     """Draw transformations that change the label of a digit, and a photo that a flip keeps."""
-    import matplotlib
     from sklearn.datasets import load_sample_image
 
-    matplotlib.rcParams["svg.hashsalt"] = "augmentation-label-changes"
     tr = language(lang)
     net = reference_cnn()
 
@@ -464,9 +459,6 @@ def draw_label_changes(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_few_shot(out: IO[bytes], lang: str = "en") -> None:
     """Draw the test accuracy of each seed without and with augmentation, as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "augmentation-few-shot"
     tr = language(lang)
     results = augmentation_study()  # the networks are cached: the second language only redraws
     seeds = len(results["without"])
@@ -506,9 +498,6 @@ def draw_few_shot(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_shuffle(out: IO[bytes], lang: str = "en") -> None:
     """Draw shuffled pixels and jigsaw tiles, and the accuracy of CNN and MLP on them, as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "augmentation-shuffle"
     tr = language(lang)
     fig = new_figure(10, 3.8, lang)
     left, right = fig.subfigures(1, 2, width_ratios=[1.4, 1])

@@ -437,10 +437,8 @@ def cpu_latency_ms(
 
 def draw_attention_masks(out: IO[bytes], lang: str = "en") -> None:
     """Draw the bidirectional (BERT) and causal (GPT) attention masks as SVG in ``lang``."""
-    import matplotlib
     from matplotlib.colors import ListedColormap
 
-    matplotlib.rcParams["svg.hashsalt"] = "bert-attention-masks"
     tr = language(lang)
     words = tr("the cat sat down").split()  # four words in either language
     tokens = ["[CLS]", *words, "[SEP]"]
@@ -484,9 +482,6 @@ def order_task_curves(num_epochs: int = 6) -> dict[str, list[float]]:
 
 def draw_order_task(out: IO[bytes], lang: str = "en") -> None:
     """Draw the training loss of the order task for both attention masks as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "bert-order-task"
     tr = language(lang)
     curves = order_task_curves()
     labels = {

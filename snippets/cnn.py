@@ -347,9 +347,6 @@ TIMELINE = [
 
 def draw_lenet_training(out: IO[bytes], lang: str = "en") -> None:
     """Draw LeNet-5's training loss per epoch on the digit images as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "cnn-lenet-training"
     tr = language(lang)
     _, losses, test_accuracy = train_lenet5()
     fig = new_figure(6.5, 3.4, lang)
@@ -368,9 +365,6 @@ def draw_lenet_training(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_timeline(out: IO[bytes], lang: str = "en") -> None:
     """Draw the CNN timeline (year against parameter count, log scale) as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "cnn-timeline"
     tr = language(lang)
     fig = new_figure(7.5, 3.8, lang)
     ax = fig.subplots()

@@ -549,12 +549,9 @@ def _draw_boxes(ax, boxes, color, labels=None, linewidth=1.5, alpha=1.0) -> None
 
 def draw_rcnn(out: IO[bytes], lang: str = "en") -> None:
     """Draw one test scene: true boxes, candidate windows before NMS, detections after NMS."""
-    import matplotlib
-
     from snippets.cnn import train_lenet5
     from snippets.data import load_digit_images
 
-    matplotlib.rcParams["svg.hashsalt"] = "detection-rcnn"
     tr = language(lang)
     data = load_digit_images()
     net, _, _ = train_lenet5()

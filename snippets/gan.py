@@ -233,9 +233,6 @@ def _scatter(ax, points: torch.Tensor, title: str, color: str = "tab:blue") -> N
 
 def draw_training(out: IO[bytes], lang: str = "en") -> None:
     """Draw the real data and G's samples at several training steps as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "gan-training"
     tr = language(lang)
     run = train_gan()
     steps = [0, 250, 500, 1000, 2000]
@@ -252,9 +249,6 @@ def draw_training(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_mode_collapse(out: IO[bytes], lang: str = "en") -> None:
     """Draw a collapsing GAN (slow discriminator) at four training steps as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "gan-mode-collapse"
     tr = language(lang)
     run = train_gan(d_lr=2e-4)
     steps = [500, 1000, 1500, 2000]

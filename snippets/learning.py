@@ -701,9 +701,6 @@ LEARNING_RATES = {"too small": 0.1, "good": 0.5, "too large": 1.05}
 
 def draw_learning_rates(out: IO[bytes], lang: str = "en") -> None:
     """Loss against step for three learning rates on the regression task, as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "learning-rates"
     tr = language(lang)
     X, y = regression_problem()
     limit = largest_stable_lr(X)
@@ -730,9 +727,6 @@ def draw_learning_rates(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_optimizers(out: IO[bytes], lang: str = "en") -> None:
     """Paths of SGD, momentum and Adam on an axis-aligned and on a rotated valley, as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "learning-optimizers"
     tr = language(lang)
     fig = new_figure(9, 3.6, lang)
     axes = fig.subplots(1, 2)
@@ -763,9 +757,6 @@ def draw_optimizers(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_initialization(out: IO[bytes], lang: str = "en") -> None:
     """Pre-activation variance per layer of a 10-layer ReLU stack for four inits, as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "learning-init"
     tr = language(lang)
     names = {"std 0.01": tr("std 0.01"), "std 1": tr("std 1"), "Xavier": "Xavier", "He": "He"}
     fig = new_figure(7, 3.8, lang)
@@ -791,9 +782,6 @@ def overfitting_history(num_epochs: int = 300) -> dict:
 
 def draw_overfitting(out: IO[bytes], lang: str = "en") -> None:
     """Training, early-stopping and validation loss per epoch, as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "learning-overfitting"
     tr = language(lang)
     history = overfitting_history()
     epochs = range(1, len(history["train_loss"]) + 1)
@@ -814,9 +802,6 @@ def draw_overfitting(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_regularization(out: IO[bytes], lang: str = "en") -> None:
     """Per-seed gain of each regulariser over no regularisation, with 95% intervals, as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "learning-regularization"
     tr = language(lang)
     results = regularization_study()
     names = [name for name in results if name != "none"]

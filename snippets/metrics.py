@@ -227,10 +227,8 @@ def capacity_sweep(widths: tuple[int, ...] = WIDTHS) -> tuple[tuple[FitResult, F
 
 def draw_confusion(out: IO[bytes], lang: str = "en") -> None:
     """Draw the 10-class confusion matrix of logistic regression on the test digits as SVG."""
-    import matplotlib
     from sklearn.linear_model import LogisticRegression
 
-    matplotlib.rcParams["svg.hashsalt"] = "metrics-confusion"
     tr = language(lang)
     X_train, X_test, y_train, y_test = digit_arrays()
     y_hat = LogisticRegression(max_iter=1000).fit(X_train, y_train).predict(X_test)
@@ -255,9 +253,6 @@ def draw_confusion(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_threshold(out: IO[bytes], lang: str = "en") -> None:
     """Draw precision and recall against the threshold (left) and the PR curve (right) as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "metrics-threshold"
     tr = language(lang)
     y_true, scores = nine_scores()
     thresholds = np.linspace(0.01, 0.99, 99)
@@ -297,9 +292,6 @@ def draw_capacity(out: IO[bytes], lang: str = "en") -> None:
     The sweep is the chapter's own (``capacity_sweep()``), so the figure shows
     the numbers the page prints.
     """
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "metrics-capacity"
     tr = language(lang)
     runs = capacity_sweep(WIDTHS)
     params = [true.num_params for true, _ in runs]

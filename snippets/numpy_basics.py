@@ -278,9 +278,6 @@ def draw_broadcasting(out: IO[bytes], lang: str = "en") -> None:
 
     The titles name the page's variables (``col``, ``row``), so they stay as code.
     """
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "numpy_basics-broadcasting"
     tr = language(lang)
     col = np.array([[0], [10], [20]])
     row = np.array([0, 1, 2, 3])
@@ -309,9 +306,6 @@ def draw_broadcasting(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_xor_loss(out: IO[bytes], lang: str = "en") -> None:
     """Draw the XOR training loss of the NumPy and the PyTorch network as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "numpy_basics-xor-loss"
     tr = language(lang)
     X, y = xor_data()
     _, numpy_losses = train_xor_numpy(X, y)

@@ -15,7 +15,9 @@ browser on every machine. A glyph missing from the fonts is an error too.
 from __future__ import annotations
 
 import functools
+import hashlib
 import importlib.util
+import re
 import warnings
 from pathlib import Path
 from typing import IO
@@ -138,13 +140,45 @@ def new_figure(width: float, height: float, lang: str = SOURCE_LANGUAGE):
     return Figure(figsize=(width, height), layout="constrained")
 
 
+# matplotlib names a clip path by a hash of its rectangle's exact floats, whose last bits
+# differ from run to run (a layout solved in another order): renamed by what the file says
+CLIP_PATH = re.compile(rb'<clipPath id="(p[0-9a-f]{10})">(.*?)</clipPath>', re.S)
+
+
+def stable_ids(svg: bytes) -> bytes:
+    """``svg`` (matplotlib's) with each clip path named by a hash of its written shape.
+
+    The written shape is rounded, so the same figure gets the same names on every run;
+    two clip paths written alike get distinct names (a ``-2`` suffix, in document order).
+    """
+    names: dict[bytes, bytes] = {}
+    taken: set[bytes] = set()
+    for match in CLIP_PATH.finditer(svg):
+        base = b"p" + hashlib.sha256(match.group(2)).hexdigest()[:10].encode()
+        name, k = base, 1
+        while name in taken:
+            k += 1
+            name = base + b"-%d" % k
+        names[match.group(1)] = name
+        taken.add(name)
+    if not names:
+        return svg
+    alternatives = b"|".join(names)
+    old = re.compile(rb'(?<=id=")(%s)(?=")|(?<=url\(#)(%s)(?=\))' % (alternatives, alternatives))
+    return old.sub(lambda m: names[m.group(1) or m.group(2)], svg)
+
+
 def save_svg(fig, out: IO[bytes], **savefig) -> None:
-    """Write ``fig`` as SVG without a date, so the same code draws the same file.
+    """Write ``fig`` as SVG without a date and with stable ids, so the same code draws
+    the same file (``svg.hashsalt`` fixed, clip paths named by :func:`stable_ids`).
 
     Raises:
         RuntimeError: a glyph is missing from the figure's fonts (it would show as a box).
     """
+    import io
     import logging
+
+    import matplotlib
 
     class Collect(logging.Handler):
         def __init__(self):
@@ -162,11 +196,14 @@ def save_svg(fig, out: IO[bytes], **savefig) -> None:
     try:
         with warnings.catch_warnings():
             warnings.filterwarnings("error", message=r".*[Gg]lyph .* missing from")
+            buffer = io.BytesIO()
             try:
-                fig.savefig(out, format="svg", metadata={"Date": None}, **savefig)
+                with matplotlib.rc_context({"svg.hashsalt": "deep-learning-docs"}):
+                    fig.savefig(buffer, format="svg", metadata={"Date": None}, **savefig)
             except UserWarning as warning:
                 raise RuntimeError(f"missing glyph: {warning}") from None
     finally:
         mpl_log.removeHandler(handler)
     if handler.found:
         raise RuntimeError(f"missing glyph: {handler.found[0]}")
+    out.write(stable_ids(buffer.getvalue()))

@@ -305,10 +305,8 @@ def rag_token_probability(doc_probs: np.ndarray, token_probs: np.ndarray) -> flo
 
 def draw_rag_pipeline(out, lang: str = "en") -> None:
     """Draw the retrieve-then-generate pipeline as SVG in ``lang`` (boxes and arrows, no data)."""
-    import matplotlib
     from matplotlib.patches import FancyBboxPatch
 
-    matplotlib.rcParams["svg.hashsalt"] = "rag-pipeline"
     tr = language(lang)
     fig = new_figure(9, 3.0, lang)
     ax = fig.subplots()

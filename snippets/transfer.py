@@ -368,9 +368,6 @@ def source_labels(tr) -> dict[str, str]:
 
 def draw_shots(out: IO[bytes], lang: str = "en") -> None:
     """Draw test accuracy on digits 5-9 against k for the three methods as SVG in ``lang``."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "transfer-shots"
     tr = language(lang)
     fig = new_figure(7, 3.8, lang)
     ax = fig.subplots()
@@ -396,9 +393,6 @@ def draw_shots(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_sources(out: IO[bytes], lang: str = "en") -> None:
     """Draw the paired gain of frozen features over scratch for three sources as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "transfer-sources"
     tr = language(lang)
     fig = new_figure(7, 3.8, lang)
     ax = fig.subplots()

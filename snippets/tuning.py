@@ -328,9 +328,6 @@ GOOD_X = (0.73, 0.83)  # where the bump in x is above 0.6: the good values of x
 
 def draw_grid_vs_random(out: IO[bytes], lang: str = "en") -> None:
     """Draw nine grid trials and nine random trials on the toy score, with its x profile, as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "tuning-grid-vs-random"
     tr = language(lang)
     grid = grid_search(one_matters, UNIT_SQUARE, 9)
     rand = random_search(one_matters, UNIT_SQUARE, 9, seed=0)
@@ -371,9 +368,6 @@ def draw_grid_vs_random(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_gaussian_process(out: IO[bytes], lang: str = "en") -> None:
     """Draw a 1-D GP posterior after four observations and its expected improvement as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "tuning-gaussian-process"
     tr = language(lang)
 
     def truth(x: np.ndarray) -> np.ndarray:
@@ -427,9 +421,6 @@ def draw_convergence(out: IO[bytes], lang: str = "en") -> None:
 
     Left: best validation accuracy so far and every trial's score; right: the points tried.
     """
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "tuning-convergence"
     tr = language(lang)
     runs = [
         (tr("grid search"), "s", grid_search(digits_objective, BOUNDS, 16)),

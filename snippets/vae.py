@@ -270,9 +270,6 @@ def _first_of_each_digit(y: torch.Tensor) -> list[int]:
 
 def draw_reconstructions(out: IO[bytes], lang: str = "en") -> None:
     """Draw ten binarised test digits (top) and their VAE reconstructions (bottom) as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "vae-reconstructions"
     tr = language(lang)
     data = load_digit_images()
     vae = train_vae().vae
@@ -288,9 +285,6 @@ def draw_reconstructions(out: IO[bytes], lang: str = "en") -> None:
 
 def draw_samples(out: IO[bytes], lang: str = "en") -> None:
     """Draw 30 images generated from the prior ``N(0, I)`` as SVG."""
-    import matplotlib
-
-    matplotlib.rcParams["svg.hashsalt"] = "vae-samples"
     tr = language(lang)
     vae = train_vae().vae
     fig = new_figure(8, 2.6, lang)
@@ -304,7 +298,6 @@ def draw_latent_space(out: IO[bytes], lang: str = "en") -> None:
     """Draw the test images' codes coloured by digit (left), decoded grid (right) as SVG."""
     import matplotlib
 
-    matplotlib.rcParams["svg.hashsalt"] = "vae-latent-space"
     tr = language(lang)
     data = load_digit_images()
     vae = train_vae().vae
