@@ -3,7 +3,8 @@
 Not a hook: ``figures.py`` and ``notebooks.py`` key what they cache (a drawn figure,
 a lab's run) by it, so that an edit redraws or re-runs only what it can change. An
 edit to ``snippets/gan.py`` re-runs the labs that import it, not all nine; an edit
-to a words table (``i18n/words/``) re-runs every lab that prints through it.
+to the Korean words table (``i18n/words/ko/``) re-runs every Korean lab that prints
+through it, and no English one.
 
 The inputs of some code are found without running it:
 
@@ -15,7 +16,9 @@ The inputs of some code are found without running it:
   tuple of glob patterns relative to the repository (``snippets/plotting.py`` reads
   the words tables, ``snippets/rag.py`` the pages); a module that finds files from
   its own location (it names ``__file__``) must declare them, and
-  ``tests/test_code_inputs.py`` fails when one does not;
+  ``tests/test_code_inputs.py`` fails when one does not. In a pattern, ``{lang}``
+  stands for the language the output is made in (``LANG``): a Korean figure reads the
+  Korean words table, an English one none;
 - the pinned dependencies (``pyproject.toml``).
 
 Code that cannot be parsed is keyed by every module of ``LOCAL_PACKAGES``, and
@@ -29,6 +32,8 @@ import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from i18n.languages import LANGUAGES
+
 ROOT = Path(__file__).resolve().parent.parent
 # The pages, which code may read (the RAG figure and lab, snippets/rag.py). Redrawn and re-run
 # on every page saved, they would hold up the preview: a dirty build (make serve) shows them as
@@ -36,6 +41,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PREVIEW_SKIP = ("docs/*/*.md",)
 # the project's own packages that snippets and labs import (the rest is pinned in pyproject.toml)
 LOCAL_PACKAGES = ("snippets", "i18n")
+# in a READS pattern, the language of the output (every language when it is not known)
+LANG = "{lang}"
 
 
 def module_file(name: str, root: Path = ROOT) -> Path | None:
@@ -199,10 +206,15 @@ def all_modules(root: Path = ROOT) -> list[Path]:
 
 
 def inputs_of(
-    code: str, module: str = "", skip: Iterable[str] = (), root: Path = ROOT
+    code: str,
+    module: str = "",
+    skip: Iterable[str] = (),
+    root: Path = ROOT,
+    lang: str | None = None,
 ) -> list[Path]:
-    """Every file the output of ``code`` depends on: the project modules it loads, what they
-    declare in ``READS`` (less the patterns in ``skip``) and ``pyproject.toml``."""
+    """Every file the output of ``code`` in ``lang`` depends on: the project modules it loads,
+    what they declare in ``READS`` (less the patterns in ``skip``; ``{lang}`` in a pattern is
+    ``lang``, or every language when it is ``None``) and ``pyproject.toml``."""
     try:
         sources = closure(code, module, root)
     except SyntaxError:
@@ -211,16 +223,24 @@ def inputs_of(
     for source in sources:
         for pattern in declared_reads(source):
             if pattern not in skip:
-                files.update(p for p in root.glob(pattern) if p.is_file())
+                found = root.glob(pattern.replace(LANG, lang or "*"))
+                files.update(p for p in found if p.is_file())
     return sorted(files)
 
 
+def source_language(src: Path) -> str | None:
+    """The language of a page or lab ``src`` (``docs/ko/labs/x.ipynb``: ``ko``): its nearest
+    folder named after a language; ``None`` (every language: never stale) if none is."""
+    return next((part for part in reversed(src.parent.parts) if part in LANGUAGES), None)
+
+
 def inputs_keys(
-    code: str, module: str = "", extra: bytes = b"", root: Path = ROOT
+    code: str, module: str = "", extra: bytes = b"", root: Path = ROOT, lang: str | None = None
 ) -> tuple[str, str]:
-    """Two keys of the output of ``code``: of its code and every input but the pages, and of
-    the pages it reads (``PREVIEW_SKIP``; ``"-"`` when it reads none). See :func:`variant`."""
-    files = inputs_of(code, module, (), root)
+    """Two keys of the output of ``code`` in ``lang``: of its code and every input but the
+    pages, and of the pages it reads (``PREVIEW_SKIP``; ``"-"`` when it reads none). See
+    :func:`variant`."""
+    files = inputs_of(code, module, (), root, lang)
     pages = {p for pattern in PREVIEW_SKIP for p in root.glob(pattern)}
     read = [p for p in files if p in pages]
     rest = [p for p in files if p not in pages]

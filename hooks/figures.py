@@ -78,20 +78,22 @@ def on_startup(command: str, dirty: bool) -> None:
     _command["dirty"] = dirty
 
 
-def figure_folder(name: str, target: str, langs: tuple[str, ...]) -> Path:
-    """Where one figure is kept: keyed by the code that draws it and every file that code reads.
+def figure_folder(name: str, target: str, lang: str) -> Path:
+    """Where one figure in ``lang`` is kept (as ``lang/name`` in it): keyed by the code that
+    draws it and every file that code reads in ``lang``.
 
     ``target`` is the ``module:function`` that draws it; the key covers that module,
-    the project modules it imports (transitively), what they read (the words tables,
-    the pages) and the pinned dependencies (``code_inputs.py``). An edit elsewhere in
-    ``snippets/`` does not redraw it; in a dirty build, neither does a page saved
-    (``code_inputs.variant``).
+    the project modules it imports (transitively), what they read (``lang``'s words
+    table, the pages) and the pinned dependencies (``code_inputs.py``). An edit
+    elsewhere in ``snippets/`` does not redraw it, nor does an edit to the other
+    language's words; in a dirty build, neither does a page saved (``code_inputs.variant``).
     """
     module, function = target.split(":")
-    code_key, pages_key = inputs_keys(f"import {module}\n# {name} {function}", module)
+    code = f"import {module}\n# {name} {function}"
+    code_key, pages_key = inputs_keys(code, module, lang=lang)
 
     def complete(folder: Path) -> bool:
-        return all((folder / lang / name).is_file() for lang in langs)
+        return (folder / lang / name).is_file()
 
     return variant(CACHE / "figures" / code_key, pages_key, _command["dirty"], complete)
 
@@ -115,13 +117,15 @@ def render_figures() -> dict[str, dict[str, bytes]]:
         json.loads(registry_file.read_text(encoding="utf-8")) if registry_file.exists() else None
     )
 
-    def folders_of(registry):
-        return {name: figure_folder(name, target, LANGUAGES) for name, target in registry.items()}
+    def folders_of(registry):  # (name, lang) -> folder
+        return {
+            (name, lang): figure_folder(name, target, lang)
+            for name, target in registry.items()
+            for lang in LANGUAGES
+        }
 
     def missing_of(folders):
-        return [
-            (n, lang) for n in folders for lang in LANGUAGES if not (folders[n] / lang / n).exists()
-        ]
+        return [(n, lang) for (n, lang), f in folders.items() if not (f / lang / n).exists()]
 
     folders = None if registry is None else folders_of(registry)
     missing = [] if folders is None else missing_of(folders)
@@ -155,7 +159,7 @@ def render_figures() -> dict[str, dict[str, bytes]]:
                     raise PluginError(f"figure {name!r} ({registry[name]}): {error}") from None
                 measured[name] = round(seconds, 1)
                 for lang, svg in svgs.items():
-                    write_atomic(folders[name] / lang / name, svg)
+                    write_atomic(folders[name, lang] / lang / name, svg)
             if futures:
                 log.info("Drew %d figures in %.1f s", len(futures), time.perf_counter() - started)
                 record = CACHE / "figures" / "costs.json"
@@ -163,7 +167,7 @@ def render_figures() -> dict[str, dict[str, bytes]]:
                 record.write_text(json.dumps({**known, **measured}, indent=1), encoding="utf-8")
         write_atomic(registry_file, json.dumps(registry, indent=1).encode())
     return {
-        lang: {name: (folders[name] / lang / name).read_bytes() for name in registry}
+        lang: {name: (folders[name, lang] / lang / name).read_bytes() for name in registry}
         for lang in LANGUAGES
     }
 

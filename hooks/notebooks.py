@@ -40,7 +40,7 @@ import struct
 import time
 from pathlib import Path
 
-from code_inputs import inputs_keys, notebook_python, variant
+from code_inputs import inputs_keys, notebook_python, source_language, variant
 from docs_build import (
     CACHE,
     LANGUAGES,
@@ -92,14 +92,16 @@ def on_startup(command: str, dirty: bool) -> None:
 RUN = "run.ipynb"
 
 
-def run_folder(notebook) -> Path:
-    """Where a notebook's run is kept: keyed by its code cells and every file their output
-    depends on (the project modules they import and what those read: ``code_inputs.py``).
-    Twins differ in one line (``language("ko")``), so each language's lab has its own run;
+def run_folder(notebook, lang: str | None) -> Path:
+    """Where the run of a notebook in ``lang`` is kept: keyed by its code cells and every file
+    their output depends on in ``lang`` (the project modules they import and what those
+    read: ``code_inputs.py``). Twins differ in one line (``language("ko")``), so each
+    language's lab has its own run, which the other language's words do not change;
     in a dirty build, a page saved does not re-run a lab that reads the pages
     (``code_inputs.variant``)."""
     code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-    code_key, pages_key = inputs_keys(notebook_python(code), extra=json.dumps(code).encode())
+    python, extra = notebook_python(code), json.dumps(code).encode()
+    code_key, pages_key = inputs_keys(python, extra=extra, lang=lang)
     folder = CACHE / "notebooks" / code_key
     return variant(folder, pages_key, _command["dirty"], lambda run: (run / RUN).is_file())
 
@@ -115,7 +117,7 @@ def run_code(src: Path) -> Path:
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(src, as_version=4)
-    out = run_folder(nb) / RUN
+    out = run_folder(nb, source_language(src)) / RUN
     if out.exists():
         return out
     client = NotebookClient(
@@ -148,7 +150,7 @@ def run_all_notebooks(docs: Path) -> None:
     for src in sorted(docs.rglob("*.ipynb")):
         if "assets" in src.relative_to(docs).parts:
             continue
-        run = run_folder(nbformat.read(src, as_version=4)) / RUN
+        run = run_folder(nbformat.read(src, as_version=4), source_language(src)) / RUN
         if not run.exists():
             todo.setdefault(run, src)
     if todo:
@@ -161,7 +163,7 @@ def execute_notebook(src: Path) -> Path:
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
-    out = run_folder(nb) / content_key(src.read_bytes()) / src.name
+    out = run_folder(nb, source_language(src)) / content_key(src.read_bytes()) / src.name
     if out.exists():
         return out
     executed = nbformat.read(run_code(src), as_version=4)

@@ -50,6 +50,7 @@ from code_inputs import (
     figure_modules,
     inputs_of,
     notebook_python,
+    source_language,
 )
 from docs_build import CACHE, MARKERS, PRIORITY, ROOT, build_language, twin_of, write_atomic
 from mkdocs.plugins import event_priority
@@ -79,7 +80,9 @@ def code_inputs_of(source: Path, figures: dict[str, str], root: Path = ROOT) -> 
         cells = json.loads(text).get("cells", [])
         code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
         # not the pages a lab reads: a dirty build keeps its earlier run (code_inputs.variant)
-        return inputs_of(notebook_python(code), skip=PREVIEW_SKIP, root=root)
+        return inputs_of(
+            notebook_python(code), skip=PREVIEW_SKIP, root=root, lang=source_language(source)
+        )
     files = {root / target.split(":")[0] for target in INCLUDE.findall(text)}
     modules = [
         *REFERENCE.findall(text),

@@ -27,7 +27,8 @@ from i18n.languages import LANGUAGES
 SOURCE_LANGUAGE = "en"  # the language the code writes its texts in
 WORDS_DIR = Path(__file__).resolve().parent.parent / "i18n" / "words"
 # the files this module reads: the build redraws a figure, or re-runs a lab, when they change
-READS = ("i18n/words/*/*.yml",)
+# ({lang}: a figure or lab in Korean reads the Korean table; English has none)
+READS = ("i18n/words/{lang}/*.yml",)
 # per language: the fonts matplotlib tries, in order, for each glyph
 FONTS = {"ko": ["DejaVu Sans", "NanumGothic"], "en": ["DejaVu Sans"]}
 # Latin letters, digits and math (log-axis ticks such as 10^-3, drawn by mathtext,

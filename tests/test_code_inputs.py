@@ -106,6 +106,10 @@ def test_the_sites_figures_and_labs_depend_on_what_they_import():
     assert {"snippets/activations.py", "snippets/plotting.py", "i18n/yamlfile.py"} <= figure
     assert "snippets/gan.py" not in figure
     assert any(p.startswith("i18n/words/ko/") for p in figure)  # plotting's READS
+    for lang in ("ko", "en"):  # READS "i18n/words/{lang}/*.yml": in English, no table
+        code = "import snippets.activations"
+        words = {p for p in rel(code_inputs.inputs_of(code, lang=lang)) if "words" in p}
+        assert words == ({p for p in figure if "words" in p} if lang == "ko" else set())
     rag = rel(code_inputs.inputs_of(lab_code(ROOT / "docs/ko/labs/bert-rag.ipynb")))
     assert {"snippets/rag.py", "docs/ko/activations.md", "docs/en/activations.md"} <= rag
     assert "docs/ko/activations.md" not in rel(
@@ -125,7 +129,7 @@ def test_every_module_a_figure_or_lab_loads_declares_the_files_it_finds():
     assert code_inputs.undeclared_readers(sorted(loaded)) == []
     for path in loaded:  # a pattern that matches nothing is a typo, and a stale key
         for pattern in code_inputs.declared_reads(path):
-            assert list(ROOT.glob(pattern)), (
+            assert list(ROOT.glob(pattern.replace(code_inputs.LANG, "*"))), (
                 f"{path.relative_to(ROOT)}: READS {pattern!r} matches nothing"
             )
 
@@ -176,7 +180,7 @@ def test_a_figure_that_reads_the_pages_has_a_pages_key_and_others_do_not(monkeyp
     assert rag[1] != "-"
     assert code_inputs.inputs_keys("import snippets.gan", "snippets.gan")[1] == "-"
     figures = load_hook("figures")
-    folder = figures.figure_folder("rag-pipeline.svg", "snippets.rag:draw_rag_pipeline", ("ko",))
+    folder = figures.figure_folder("rag-pipeline.svg", "snippets.rag:draw_rag_pipeline", "ko")
     assert folder.name == rag[1] and folder.parent.name != rag[0]  # its own key: name, function
 
 
@@ -220,3 +224,33 @@ def test_a_closure_asked_again_sees_edits_and_new_modules(tree):
     assert tree / "snippets/z.py" in code_inputs.closure(code, root=tree)
     (tree / "snippets/b.py").write_text("import snippets.d\n", encoding="utf-8")  # a new import
     assert tree / "snippets/d.py" in code_inputs.closure(code, root=tree)
+
+
+@pytest.mark.parametrize("edited", ["i18n/words/ko/activations.yml", "snippets/plotting.py"])
+def test_a_korean_words_edit_redraws_and_reruns_the_korean_outputs_only(monkeypatch, edited):
+    """A translator's save to the Korean words table changes the keys of the Korean figures
+    and labs, not the English ones (which print the code's own words); code changes both."""
+    figures, notebooks = load_hook("figures"), load_hook("notebooks")
+    labs = {lang: ROOT / "docs" / lang / "labs" / "activations.ipynb" for lang in ("ko", "en")}
+
+    def keys():
+        return {
+            lang: (
+                figures.figure_folder(
+                    "activations.svg", "snippets.activations:draw_activations", lang
+                ),
+                notebooks.run_folder(nbformat.read(labs[lang], as_version=4), lang),
+            )
+            for lang in ("ko", "en")
+        }
+
+    before, after = keys(), edited_keys(monkeypatch, keys, edited)
+    for lang in ("ko", "en"):
+        changed = [a != b for a, b in zip(before[lang], after[lang], strict=True)]
+        assert changed == [lang == "ko" or edited.startswith("snippets/")] * 2, (lang, changed)
+
+
+def test_a_sources_language_is_its_nearest_language_folder(tmp_path):
+    assert code_inputs.source_language(ROOT / "docs/ko/labs/x.ipynb") == "ko"
+    assert code_inputs.source_language(tmp_path / "en" / "docs" / "en" / "labs" / "x.ipynb") == "en"
+    assert code_inputs.source_language(tmp_path / "docs" / "x.ipynb") is None  # every language

@@ -151,11 +151,14 @@ def test_a_page_is_made_of_the_code_it_includes_renders_and_draws(tmp_path):
     assert preview.code_inputs_of(page, {"d-figure.svg": "snippets.d"}, root=tmp_path) == []
 
 
-def test_a_lab_is_made_of_the_modules_its_cells_import():
-    lab = ROOT / "docs" / "ko" / "labs" / "generative.ipynb"
-    names = {p.relative_to(ROOT).as_posix() for p in preview.code_inputs_of(lab, {})}
-    assert {"snippets/gan.py", "snippets/vae.py", "snippets/plotting.py"} <= names
-    assert "snippets/detection.py" not in names
+def test_a_lab_is_made_of_the_modules_its_cells_import_and_its_languages_words():
+    for lang in ("ko", "en"):
+        lab = ROOT / "docs" / lang / "labs" / "generative.ipynb"
+        names = {p.relative_to(ROOT).as_posix() for p in preview.code_inputs_of(lab, {})}
+        assert {"snippets/gan.py", "snippets/vae.py", "snippets/plotting.py"} <= names
+        assert "snippets/detection.py" not in names
+        words = {n for n in names if n.startswith("i18n/words/")}
+        assert bool(words) is (lang == "ko"), words  # English prints the code's own words
 
 
 def test_no_record_or_another_set_of_pages_rebuilds_every_page(docs, tmp_path):
