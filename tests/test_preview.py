@@ -325,6 +325,17 @@ def _indexes(lines: list[str]) -> dict[str, tuple[int, str]]:
     return found
 
 
+def _rebuilds_ended(lines: list[str]) -> bool:
+    """Each rebuild ``mkdocs serve`` started in ``lines`` ("Detected file changes") has
+    ended ("Reloading browsers", or the error of a failed one), and there was at least one."""
+    started = sum("Detected file changes" in line for line in lines)
+    ended = sum(
+        "Reloading browsers" in line or "An error happened during the rebuild" in line
+        for line in lines
+    )
+    return started > 0 and ended == started
+
+
 def _fetch(url: str) -> str:
     import urllib.request
 
@@ -387,10 +398,19 @@ def test_make_serve_shows_each_save_with_the_same_work_each_time(tmp_path):
                 lambda address=address, marker=marker: marker in _fetch(address),
                 f"save {n} of {page} did not show",
             )
-            wait_for(
-                lambda start=start: any("Reloading browsers" in x for x in lines[start:]),
-                "the rebuild did not end",
-            )
+
+            # every rebuild the save started has ended, and none follows for 1.5 s: an in-place
+            # write can start two (one sees the truncated file), the second renders that page only
+            def ended(start=start):
+                return _rebuilds_ended(lines[start:])
+
+            wait_for(ended, "the rebuild did not end")
+            quiet_until = time.monotonic() + 1.5
+            while time.monotonic() < quiet_until:
+                time.sleep(0.3)
+                if not ended():
+                    wait_for(ended, "a second rebuild did not end")
+                    quiet_until = time.monotonic() + 1.5
             found = [
                 re.search(r"search: (\d+) entries from the search plugin", x) for x in lines[start:]
             ]
