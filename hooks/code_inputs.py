@@ -32,8 +32,6 @@ import hashlib
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from i18n.languages import LANGUAGES
-
 ROOT = Path(__file__).resolve().parent.parent
 # The pages, which code may read (the RAG figure and lab, snippets/rag.py). Redrawn and re-run
 # on every page saved, they would hold up the preview: a dirty build (make serve) shows them as
@@ -226,12 +224,6 @@ def inputs_of(
                 found = root.glob(pattern.replace(LANG, lang or "*"))
                 files.update(p for p in found if p.is_file())
     return sorted(files)
-
-
-def source_language(src: Path) -> str | None:
-    """The language of a page or lab ``src`` (``docs/ko/labs/x.ipynb``: ``ko``): its nearest
-    folder named after a language; ``None`` (every language: never stale) if none is."""
-    return next((part for part in reversed(src.parent.parts) if part in LANGUAGES), None)
 
 
 def inputs_keys(

@@ -4,8 +4,9 @@ Every ``FIGURES`` mapping in a ``snippets`` module names an SVG drawn by code. E
 figure is drawn in every language (``snippets.draw_figures``), in fresh processes,
 in parallel, once per content (the module that draws it, the project modules it
 imports and the files they read, such as the words tables ``i18n/words/``: see
-``code_inputs.py``), and kept in ``<cache>/figures/<key>/<lang>/``. Drawing starts
-when the build starts (``on_config``), so that it runs beside the notebooks'
+``code_inputs.py``), per language, and kept in
+``<cache>/figures/<code key>/<pages key>/<lang>/`` (:func:`figure_folder`). Drawing
+starts when the build starts (``on_config``), so that it runs beside the notebooks'
 kernels; each language's build then adds its own copies as
 ``assets/figures/<name>`` (Korean) and ``en/assets/figures/<name>``.
 

@@ -40,7 +40,7 @@ import struct
 import time
 from pathlib import Path
 
-from code_inputs import inputs_keys, notebook_python, source_language, variant
+from code_inputs import inputs_keys, notebook_python, variant
 from docs_build import (
     CACHE,
     LANGUAGES,
@@ -59,6 +59,8 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import event_priority
 from mkdocs.structure.files import File, Files
 from used_css import Page, used_css
+
+from i18n.languages import language_of_path
 
 log = logging.getLogger("mkdocs.hooks.notebooks")
 
@@ -117,7 +119,7 @@ def run_code(src: Path) -> Path:
     from nbclient.exceptions import CellExecutionError
 
     nb = nbformat.read(src, as_version=4)
-    out = run_folder(nb, source_language(src)) / RUN
+    out = run_folder(nb, language_of_path(src)) / RUN
     if out.exists():
         return out
     client = NotebookClient(
@@ -150,7 +152,7 @@ def run_all_notebooks(docs: Path) -> None:
     for src in sorted(docs.rglob("*.ipynb")):
         if "assets" in src.relative_to(docs).parts:
             continue
-        run = run_folder(nbformat.read(src, as_version=4), source_language(src)) / RUN
+        run = run_folder(nbformat.read(src, as_version=4), language_of_path(src)) / RUN
         if not run.exists():
             todo.setdefault(run, src)
     if todo:
@@ -163,7 +165,7 @@ def execute_notebook(src: Path) -> Path:
     import nbformat
 
     nb = nbformat.read(src, as_version=4)
-    out = run_folder(nb, source_language(src)) / content_key(src.read_bytes()) / src.name
+    out = run_folder(nb, language_of_path(src)) / content_key(src.read_bytes()) / src.name
     if out.exists():
         return out
     executed = nbformat.read(run_code(src), as_version=4)

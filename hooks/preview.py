@@ -50,10 +50,11 @@ from code_inputs import (
     figure_modules,
     inputs_of,
     notebook_python,
-    source_language,
 )
 from docs_build import CACHE, MARKERS, PRIORITY, ROOT, build_language, twin_of, write_atomic
 from mkdocs.plugins import event_priority
+
+from i18n.languages import language_of_path
 
 log = logging.getLogger("mkdocs.hooks.preview")
 
@@ -81,7 +82,7 @@ def code_inputs_of(source: Path, figures: dict[str, str], root: Path = ROOT) -> 
         code = ["".join(c["source"]) for c in cells if c["cell_type"] == "code"]
         # not the pages a lab reads: a dirty build keeps its earlier run (code_inputs.variant)
         return inputs_of(
-            notebook_python(code), skip=PREVIEW_SKIP, root=root, lang=source_language(source)
+            notebook_python(code), skip=PREVIEW_SKIP, root=root, lang=language_of_path(source)
         )
     files = {root / target.split(":")[0] for target in INCLUDE.findall(text)}
     modules = [
@@ -150,7 +151,7 @@ class Page:
     dest: Path
     title_source: str
     aggregate: bool
-    code: float = 0.0  # the mtime of the newest file of snippets/ it is made of (code_inputs_of)
+    code: float = 0.0  # the mtime of the newest file of code it is made of (code_inputs_of)
 
 
 def plan(pages: list[Page], previous: dict | None, docs: Path, newest: float) -> tuple[set, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from i18n.check import chapter_name_problems, check_all, glossary_link_problems
 from i18n.glossary import GLOSSARY, GlossaryError, load_glossary
-from i18n.languages import LANGUAGES
+from i18n.languages import LANGUAGES, language_of_path
 from i18n.languages import other as other_language
 from i18n.numbers import docs_problems as number_problems
 from i18n.numbers import page_problems as page_number_problems
@@ -24,10 +24,6 @@ from i18n.translation import content_hash, write_record
 from i18n.words import words_problems
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _language(page: Path) -> str | None:
-    return next((part for part in reversed(page.parts[:-1]) if part in LANGUAGES), None)
 
 
 def _twin(page: Path) -> Path | None:
@@ -52,7 +48,7 @@ def stamp(pages: list[Path]) -> int:
                   file=sys.stderr)  # fmt: skip
             code = 2
             continue
-        other = other_language(_language(page))
+        other = other_language(language_of_path(page))
         value = content_hash(source)
         write_record(page, value)
         print(f"{page.relative_to(ROOT) if page.is_relative_to(ROOT) else page}: "

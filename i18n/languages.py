@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from pathlib import PurePath
+
 LANGUAGES: tuple[str, ...] = ("ko", "en")
 """Every language of the site, the default (the original) first."""
 
@@ -44,3 +46,13 @@ def language_of_url(url: str) -> str:
     """
     head = url.lstrip("/").split("/", 1)[0]
     return head if head in LANGUAGES and head != DEFAULT else DEFAULT
+
+
+def language_of_path(path: PurePath) -> str | None:
+    """The language of a page or lab file: its nearest folder named after a language, or
+    ``None`` when no folder is.
+
+    >>> language_of_path(PurePath("docs/en/labs/numpy.ipynb")), language_of_path(PurePath("x.md"))
+    ('en', None)
+    """
+    return next((part for part in reversed(path.parent.parts) if part in LANGUAGES), None)

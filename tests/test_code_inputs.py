@@ -8,6 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from i18n.languages import language_of_path
 from tests.hookload import load_hook
 
 code_inputs = load_hook("code_inputs")
@@ -251,6 +252,6 @@ def test_a_korean_words_edit_redraws_and_reruns_the_korean_outputs_only(monkeypa
 
 
 def test_a_sources_language_is_its_nearest_language_folder(tmp_path):
-    assert code_inputs.source_language(ROOT / "docs/ko/labs/x.ipynb") == "ko"
-    assert code_inputs.source_language(tmp_path / "en" / "docs" / "en" / "labs" / "x.ipynb") == "en"
-    assert code_inputs.source_language(tmp_path / "docs" / "x.ipynb") is None  # every language
+    assert language_of_path(ROOT / "docs/ko/labs/x.ipynb") == "ko"
+    assert language_of_path(tmp_path / "en" / "docs" / "en" / "labs" / "x.ipynb") == "en"
+    assert language_of_path(tmp_path / "docs" / "x.ipynb") is None  # every language
